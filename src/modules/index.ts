@@ -1,0 +1,15 @@
+import type { PlatformModule } from '../core/module.js';
+import type { PlatformMigration } from '../core/db/migrate.js';
+import { coreModule } from '../core/core-module.js';
+
+/**
+ * Every capability of the platform, in registration order. Adding a module means adding it here.
+ */
+export function platformModules(): PlatformModule[] {
+  return [coreModule];
+}
+
+/** The single migration set for both engines, in name order. */
+export function allMigrations(modules: PlatformModule[] = platformModules()): PlatformMigration[] {
+  return modules.flatMap((m) => m.migrations ?? []).sort((a, b) => a.name.localeCompare(b.name));
+}
