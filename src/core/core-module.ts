@@ -1,8 +1,58 @@
 import { defineModule } from './module.js';
 import { coreMigrations } from './db/migrations/core.js';
 
-/** The foundation's own declarations: tables, permissions, built-in roles, jobs, CLI. */
+/** Permission keys of the foundation; modules define their own beside their code. */
+export const CORE_PERMISSIONS = {
+  adminAccess: 'admin.access',
+  usersManage: 'users.manage',
+  rolesManage: 'roles.manage',
+  organizationsManage: 'organizations.manage',
+  auditRead: 'audit.read',
+  auditExport: 'audit.export',
+  jobsManage: 'jobs.manage',
+  mailRead: 'mail.read',
+  calendarManage: 'calendar.manage',
+  backupsManage: 'backups.manage',
+} as const;
+
+const P = CORE_PERMISSIONS;
+
+/** The foundation's own declarations: tables, permissions, built-in roles, housekeeping jobs. */
 export const coreModule = defineModule({
   name: 'core',
   migrations: coreMigrations,
+  permissions: [
+    { key: P.adminAccess, label: '管理画面の利用', labelEn: 'Use the admin console' },
+    { key: P.usersManage, label: 'ユーザの追加・変更・削除、ロック解除', labelEn: 'Add, change, delete and unlock users' },
+    { key: P.rolesManage, label: '権限グループの設定（2段階認証・接続元制限）', labelEn: 'Role settings (2-step, IP allow-list)' },
+    { key: P.organizationsManage, label: '組織の管理', labelEn: 'Manage organisations' },
+    { key: P.auditRead, label: '操作ログの閲覧', labelEn: 'Read the audit trail' },
+    { key: P.auditExport, label: '操作ログの出力', labelEn: 'Export the audit trail' },
+    { key: P.jobsManage, label: 'ジョブの確認と再実行', labelEn: 'View and retry jobs' },
+    { key: P.mailRead, label: '送信メールの閲覧', labelEn: 'Read sent mail' },
+    { key: P.calendarManage, label: '業務カレンダーの管理', labelEn: 'Manage the business calendar' },
+    { key: P.backupsManage, label: 'バックアップの確認と取得', labelEn: 'View and take backups' },
+  ],
+  roles: [
+    { key: 'system_admin', label: 'システム管理者', labelEn: 'System administrator', permissions: ['*'], scope: 'all', description: 'すべての機能と組織を管理します。' },
+    {
+      key: 'site_admin',
+      label: 'サイト管理者',
+      labelEn: 'Site administrator',
+      permissions: [P.adminAccess, P.usersManage, P.organizationsManage, P.auditRead, P.auditExport, P.mailRead, P.calendarManage],
+      scope: 'organization',
+      description: '自組織以下のユーザ、サイト、カレンダーを管理します。',
+    },
+    { key: 'editor', label: '一般ユーザ（作成者）', labelEn: 'Editor', permissions: [P.adminAccess], scope: 'organization', description: 'ページや記事を作成し、承認を依頼します。' },
+    { key: 'approver', label: '承認者', labelEn: 'Approver', permissions: [P.adminAccess], scope: 'organization', description: '承認依頼を確認し、承認または差し戻します。' },
+    { key: 'municipality_staff', label: '市町村職員', labelEn: 'Municipality staff', permissions: [P.adminAccess], scope: 'organization', description: '自市町村のデータだけを扱います。' },
+    {
+      key: 'operator',
+      label: '運用保守担当',
+      labelEn: 'Operator',
+      permissions: [P.adminAccess, P.auditRead, P.jobsManage, P.mailRead, P.calendarManage, P.backupsManage],
+      scope: 'all',
+      description: '監視、バックアップ、ジョブ、メール送信状況を確認します。',
+    },
+  ],
 });

@@ -35,7 +35,8 @@ export interface PlatformModule {
   /** New roles, or more permissions for existing roles (merged by role key). */
   roles?: RoleDef[];
   migrations?: PlatformMigration[];
-  jobs?: JobDefinition[];
+  /** Background and scheduled work; built once the services exist. */
+  jobs?(platform: Platform): JobDefinition[];
   adminMenu?: MenuEntry[];
   cli?: CliCommand[];
   /** Mounts the module's routes. Runs after every module's services exist. */

@@ -1,12 +1,15 @@
 import type { PlatformModule } from '../core/module.js';
 import type { PlatformMigration } from '../core/db/migrate.js';
 import { coreModule } from '../core/core-module.js';
+import { opsModule } from './ops/index.js';
+import { adminModule } from './admin/index.js';
+import { publicModule } from './public/index.js';
 
 /**
  * Every capability of the platform, in registration order. Adding a module means adding it here.
  */
 export function platformModules(): PlatformModule[] {
-  return [coreModule];
+  return [coreModule, opsModule, adminModule, publicModule];
 }
 
 /** The single migration set for both engines, in name order. */

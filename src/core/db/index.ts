@@ -38,7 +38,7 @@ const pgTypes = {
  * Opens the database named by a URL: `sqlite:./data/x.db`, `sqlite::memory:` or `postgres://…`.
  * @example const { db } = openDatabase('sqlite:./data/machimado.db')
  */
-export function openDatabase(url: string, options: { poolSize?: number } = {}): DatabaseHandle {
+export function openDatabase(url: string, options: { poolSize?: number; onPoolError?: (err: Error) => void } = {}): DatabaseHandle {
   if (url.startsWith('sqlite:')) {
     const target = url.slice('sqlite:'.length);
     const memory = target === ':memory:' || target === '';
@@ -61,6 +61,9 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
     const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types: pgTypes });
+    // An idle connection dropped by the server (restart, failover) must not crash the process;
+    // the pool replaces it on next use.
+    pool.on('error', (err) => options.onPoolError?.(err));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, engine: 'postgres', url, pool, close: () => db.destroy() };
   }

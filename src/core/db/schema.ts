@@ -55,6 +55,8 @@ export interface UserTable {
   locked_at: string | null;
   totp_secret: string | null;
   totp_enabled: number;
+  /** Last accepted TOTP time step, so a code cannot be replayed. */
+  totp_last_step: number | null;
   must_change_password: number;
   locale: string;
   last_login_at: string | null;

@@ -36,6 +36,7 @@ export const coreMigrations: PlatformMigration[] = [
         .$call((t) => k.timestamp(t, 'locked_at'))
         .addColumn('totp_secret', 'text')
         .$call((t) => k.bool(t, 'totp_enabled'))
+        .addColumn('totp_last_step', 'integer')
         .$call((t) => k.bool(t, 'must_change_password'))
         .addColumn('locale', 'text', (c) => c.notNull().defaultTo('ja'))
         .$call((t) => k.timestamp(t, 'last_login_at'))

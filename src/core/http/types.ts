@@ -1,0 +1,30 @@
+import type { Logger } from '../log.js';
+import type { Actor } from '../permissions/index.js';
+import type { Locale, Translator } from '../i18n/index.js';
+
+export interface SessionInfo {
+  /** The cookie token (never stored; the database keeps its hash). */
+  token: string;
+  id: string;
+  userId: number;
+  stage: 'active' | 'pending_totp';
+  createdAt: string;
+}
+
+/** Per-request values every handler can read with c.get(). */
+export type AppEnv = {
+  Variables: {
+    requestId: string;
+    log: Logger;
+    /** Nonce for the Content-Security-Policy; put on every inline <script>. */
+    nonce: string;
+    /** The client's address after trusted-proxy resolution. */
+    clientIp: string;
+    session: SessionInfo | null;
+    actor: Actor | null;
+    locale: Locale;
+    t: Translator;
+    /** CSRF token for forms; creating it may set the anonymous cookie, so it is lazy. */
+    csrfToken: () => string;
+  };
+};

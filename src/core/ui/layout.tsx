@@ -1,0 +1,122 @@
+import type { Child } from 'hono/jsx';
+import { raw } from 'hono/html';
+import { assets } from './assets.js';
+import type { View } from './view.js';
+import { visibleMenu } from './view.js';
+import type { MenuEntry } from '../module.js';
+
+function langSwitchHref(v: View): string {
+  return `/lang/${v.locale === 'ja' ? 'en' : 'ja'}?next=${encodeURIComponent(v.url)}`;
+}
+
+/** The HTML document: language, viewport, stylesheets, title 「ページ名 | サイト名」. */
+export function Document(props: { v: View; title: string; siteName: string; children: Child; head?: Child; bodyClass?: string }) {
+  const fullTitle = props.title ? `${props.title} | ${props.siteName}` : props.siteName;
+  return (
+    <>
+      {raw('<!doctype html>')}
+      <html lang={props.v.locale}>
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <title>{fullTitle}</title>
+          <link rel="stylesheet" href={assets.tokens.path} />
+          <link rel="stylesheet" href={assets.app.path} />
+          {props.head}
+        </head>
+        <body class={props.bodyClass}>{props.children}</body>
+      </html>
+    </>
+  );
+}
+
+/** The staff screens: navigation by permission, user box, language switch, main landmark. */
+export function AdminLayout(props: { v: View; title: string; menu: MenuEntry[]; children: Child; flash?: Child }) {
+  const { v } = props;
+  const t = v.t;
+  const items = visibleMenu(props.menu, v.actor);
+  return (
+    <Document v={v} title={props.title} siteName={`${t('app.name')} ${t('app.admin')}`}>
+      <a class="skip-link" href="#main">{t('common.skip')}</a>
+      <div class="admin">
+        {v.actor ? (
+          <nav class="admin-nav" aria-label={t('nav.menu')}>
+            <h2>{t('app.name')}</h2>
+            <ul>
+              {items.map((m) => (
+                <li>
+                  <a href={m.href} aria-current={isCurrent(v.path, m.href) ? 'page' : undefined}>{t(m.label)}</a>
+                </li>
+              ))}
+            </ul>
+          </nav>
+        ) : (
+          <div class="admin-nav" />
+        )}
+        <div class="admin-main">
+          <header class="site-header">
+            <div class="site-header__inner">
+              <a class="site-header__brand" href="/admin">{t('app.name')} {t('app.admin')}</a>
+              <div class="site-header__tools">
+                <a href={langSwitchHref(v)} lang={v.locale === 'ja' ? 'en' : 'ja'}>{t('common.language')}</a>
+                {v.actor ? (
+                  <>
+                    <span class="admin-user">{v.actor.displayName}（{v.actor.loginId}）</span>
+                    <form method="post" action="/admin/logout" class="inline-form">
+                      <input type="hidden" name="_csrf" value={v.csrf} />
+                      <button type="submit" class="button button--secondary button--small">{t('nav.logout')}</button>
+                    </form>
+                  </>
+                ) : null}
+              </div>
+            </div>
+          </header>
+          <main id="main" tabindex={-1}>
+            <h1>{props.title}</h1>
+            {props.flash}
+            {props.children}
+          </main>
+        </div>
+      </div>
+    </Document>
+  );
+}
+
+function isCurrent(path: string, href: string): boolean {
+  return href === '/admin' ? path === '/admin' : path === href || path.startsWith(`${href}/`);
+}
+
+/** The resident-facing frame: header, footer, skip link; modules put their content inside. */
+export function PublicLayout(props: {
+  v: View;
+  title: string;
+  siteName: string;
+  children: Child;
+  header?: Child;
+  footer?: Child;
+  banner?: Child;
+  head?: Child;
+}) {
+  const { v } = props;
+  return (
+    <Document v={v} title={props.title} siteName={props.siteName} head={props.head}>
+      <a class="skip-link" href="#main">{v.t('common.skip')}</a>
+      {props.banner}
+      <header class="site-header">
+        <div class="site-header__inner">
+          <a class="site-header__brand" href="/">{props.siteName}</a>
+          <div class="site-header__tools">
+            {props.header}
+            <a href={langSwitchHref(v)} lang={v.locale === 'ja' ? 'en' : 'ja'}>{v.t('common.language')}</a>
+          </div>
+        </div>
+      </header>
+      <main id="main" tabindex={-1}>
+        <div class="container">{props.children}</div>
+      </main>
+      <footer class="site-footer">
+        <div class="container">{props.footer ?? <p>© {props.siteName}</p>}</div>
+      </footer>
+    </Document>
+  );
+}

@@ -1,0 +1,383 @@
+import type { Context, Hono } from 'hono';
+import { stream } from 'hono/streaming';
+import type { AppEnv } from '../../core/http/types.js';
+import type { Platform } from '../../core/platform.js';
+import { requestMeta } from '../../core/http/app.js';
+import { readForm, str } from '../../core/http/validate.js';
+import { AdminLayout } from '../../core/ui/layout.js';
+import { viewOf, formatDateTime } from '../../core/ui/view.js';
+import { Csrf, ErrorSummary, Notice, TextField, SelectField, Pagination, type FieldErrors } from '../../core/ui/forms.js';
+import { renderError } from '../../core/http/errors.js';
+import { CORE_PERMISSIONS as P } from '../../core/core-module.js';
+import { actorOf, paging, requirePermission } from './guards.js';
+import type { AuditFilter } from '../../core/audit/index.js';
+import { contentDisposition } from '../../core/csv/index.js';
+import { CalendarValidationError } from '../../core/calendar/index.js';
+import { actorRef } from '../../core/organizations/index.js';
+import type { MailStatus } from '../../core/mail/index.js';
+
+const WEEKDAYS = ['日', '月', '火', '水', '木', '金', '土'];
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+function auditFilterFrom(c: Context<AppEnv>): { filter: AuditFilter; query: URLSearchParams } {
+  const q = (k: string, max = 100) => c.req.query(k)?.trim().slice(0, max) || undefined;
+  const from = q('from');
+  const to = q('to');
+  const filter: AuditFilter = {
+    // The audit service reads YYYY-MM-DD as a whole JST day.
+    from: from && ISO_DATE.test(from) ? from : undefined,
+    to: to && ISO_DATE.test(to) ? to : undefined,
+    action: q('action'),
+    actorLogin: q('actor'),
+    targetType: q('targetType'),
+    targetId: q('targetId'),
+    q: q('q'),
+  };
+  const query = new URLSearchParams();
+  for (const k of ['from', 'to', 'action', 'actor', 'targetType', 'targetId', 'q']) {
+    const v = q(k);
+    if (v) query.set(k, v);
+  }
+  return { filter, query };
+}
+
+/** Audit trail, jobs, sent mail, business calendar and backups. */
+export function mountSystemRoutes(app: Hono<AppEnv>, p: Platform) {
+  // Audit trail (O-02, C-3-17, C-3-18)
+  app.use('/admin/audit', requirePermission(P.auditRead));
+  app.use('/admin/audit/*', requirePermission(P.auditRead));
+  app.get('/admin/audit', async (c) => {
+    const v = viewOf(c);
+    const page = paging(c);
+    const { filter, query } = auditFilterFrom(c);
+    const [{ rows, total }, actions] = await Promise.all([p.audit.list(filter, page), p.audit.actions()]);
+    const canExport = v.actor?.permissions.has(P.auditExport);
+    return (c.html(
+      <AdminLayout v={v} title={v.t('nav.audit')} menu={p.menu}>
+        <form method="get" action="/admin/audit" class="filters" role="search">
+          <TextField v={v} name="from" type="date" label="開始日" value={query.get('from') ?? ''} />
+          <TextField v={v} name="to" type="date" label="終了日" value={query.get('to') ?? ''} />
+          <SelectField v={v} name="action" label="操作" value={filter.action ?? ''} emptyLabel="すべて" options={actions.map((a) => ({ value: a, label: a }))} />
+          <TextField v={v} name="actor" label="操作者（ログインID）" value={filter.actorLogin ?? ''} />
+          <TextField v={v} name="targetType" label="対象種別" value={filter.targetType ?? ''} />
+          <TextField v={v} name="q" type="search" label="キーワード（概要）" value={filter.q ?? ''} />
+          <div class="field"><button type="submit">{v.t('common.filter')}</button></div>
+        </form>
+        {canExport ? (
+          <p class="actions">
+            <a href={`/admin/audit/export.csv?${query.toString()}`}>{v.t('common.csv')}</a>
+            <a href={`/admin/audit/export.csv?${new URLSearchParams([...query, ['encoding', 'sjis']]).toString()}`}>{v.t('common.csvSjis')}</a>
+          </p>
+        ) : null}
+        <div class="table-wrap">
+          <table>
+            <caption>操作ログ（{total}件）</caption>
+            <thead><tr><th scope="col">日時</th><th scope="col">操作者</th><th scope="col">接続元</th><th scope="col">操作</th><th scope="col">対象</th><th scope="col">概要</th></tr></thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr>
+                  <td>{formatDateTime(r.at, v.locale)}</td>
+                  <td>{r.actorLogin ?? '—'}</td>
+                  <td>{r.ip ?? '—'}</td>
+                  <td><code>{r.action}</code></td>
+                  <td>{r.targetType ? `${r.targetType}#${r.targetId ?? ''}` : '—'}</td>
+                  <td>{r.summary}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <Pagination v={v} total={total} limit={page.limit} offset={page.offset} baseQuery={query} />
+      </AdminLayout>,
+    ));
+  });
+
+  app.get('/admin/audit/export.csv', requirePermission(P.auditExport), async (c) => {
+    const { filter, query } = auditFilterFrom(c);
+    const encoding = c.req.query('encoding') === 'sjis' ? 'sjis' : 'utf8bom';
+    const actor = actorOf(c);
+    await p.audit.record({ actor: actorRef(actor), organizationId: actor.organizationId, ...requestMeta(c), action: 'audit.export', targetType: 'audit_log', summary: `操作ログをCSV出力しました（${encoding}、条件: ${query.toString() || 'なし'}）` });
+    c.header('Content-Type', `text/csv; charset=${encoding === 'sjis' ? 'Shift_JIS' : 'UTF-8'}`);
+    c.header('Content-Disposition', contentDisposition(`操作ログ_${new Date().toISOString().slice(0, 10)}.csv`));
+    return stream(c, async (s) => {
+      for await (const chunk of p.audit.exportCsv(filter, encoding)) await s.write(chunk);
+    });
+  });
+
+  // Jobs
+  app.use('/admin/jobs', requirePermission(P.jobsManage));
+  app.use('/admin/jobs/*', requirePermission(P.jobsManage));
+  app.get('/admin/jobs', async (c) => {
+    const v = viewOf(c);
+    const page = paging(c, 30);
+    const [summary, recent] = await Promise.all([p.jobs.summary(), p.jobs.list({ limit: page.limit, offset: page.offset })]);
+    return c.html(
+      <AdminLayout v={v} title={v.t('nav.jobs')} menu={p.menu}>
+        {c.req.query('queued') ? <Notice kind="success"><p>ジョブを実行待ちに登録しました。</p></Notice> : null}
+        <div class="table-wrap">
+          <table>
+            <caption>ジョブの種類と最終実行</caption>
+            <thead><tr><th scope="col">ジョブ</th><th scope="col">スケジュール</th><th scope="col">次回</th><th scope="col">最終実行</th><th scope="col">結果</th><th scope="col">待ち / 失敗</th><th scope="col">{v.t('common.actions')}</th></tr></thead>
+            <tbody>
+              {summary.map((j) => (
+                <tr>
+                  <td>{j.label}<br /><code>{j.name}</code></td>
+                  <td><code>{j.schedule ?? '—'}</code></td>
+                  <td>{formatDateTime(j.nextRunAt, v.locale)}</td>
+                  <td>{formatDateTime(j.lastRun?.finishedAt, v.locale)}</td>
+                  <td>
+                    {j.lastRun ? <span class={`status ${j.lastRun.status === 'done' ? 'status--good' : j.lastRun.status === 'dead' ? 'status--bad' : 'status--muted'}`}>{j.lastRun.status}</span> : '—'}
+                    {j.lastRun?.error ? <><br />{j.lastRun.error.slice(0, 200)}</> : null}
+                  </td>
+                  <td>{j.queued} / {j.dead}</td>
+                  <td>
+                    {j.schedule ? (
+                      <form method="post" action="/admin/jobs/run" class="inline-form">
+                        <Csrf v={v} />
+                        <input type="hidden" name="name" value={j.name} />
+                        <button type="submit" class="button--small button--secondary">今すぐ実行<span class="visually-hidden">: {j.label}</span></button>
+                      </form>
+                    ) : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <div class="table-wrap">
+          <table>
+            <caption>実行履歴（{recent.total}件）</caption>
+            <thead><tr><th scope="col">ID</th><th scope="col">ジョブ</th><th scope="col">状態</th><th scope="col">試行</th><th scope="col">予定</th><th scope="col">終了</th><th scope="col">エラー</th><th scope="col">{v.t('common.actions')}</th></tr></thead>
+            <tbody>
+              {recent.rows.map((r) => (
+                <tr>
+                  <td>{r.id}</td><td><code>{r.name}</code></td><td>{r.status}</td><td>{r.attempts}/{r.max_attempts}</td>
+                  <td>{formatDateTime(r.run_at, v.locale)}</td><td>{formatDateTime(r.finished_at, v.locale)}</td>
+                  <td>{r.last_error?.slice(0, 200) ?? ''}</td>
+                  <td>
+                    {r.status === 'dead' ? (
+                      <form method="post" action={`/admin/jobs/${r.id}/retry`} class="inline-form">
+                        <Csrf v={v} />
+                        <button type="submit" class="button--small">再実行<span class="visually-hidden">: {r.id}</span></button>
+                      </form>
+                    ) : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <Pagination v={v} total={recent.total} limit={page.limit} offset={page.offset} baseQuery={new URLSearchParams()} />
+      </AdminLayout>,
+    );
+  });
+  app.post('/admin/jobs/run', async (c) => {
+    const name = str((await readForm(c)).name);
+    if (!p.jobs.definitions().some((d) => d.name === name)) return renderError(c, 404, 'error.notFound');
+    const actor = actorOf(c);
+    await p.jobs.enqueue(name, { manual: true });
+    await p.audit.record({ actor: actorRef(actor), organizationId: actor.organizationId, ...requestMeta(c), action: 'job.run', targetType: 'job', targetId: name, summary: `ジョブ ${name} を手動で実行しました` });
+    p.jobs.wake();
+    return c.redirect('/admin/jobs?queued=1', 303);
+  });
+  app.post('/admin/jobs/:id{[0-9]+}/retry', async (c) => {
+    const id = Number(c.req.param('id'));
+    const actor = actorOf(c);
+    try {
+      await p.jobs.retry(id);
+    } catch {
+      return renderError(c, 404, 'error.notFound');
+    }
+    await p.audit.record({ actor: actorRef(actor), organizationId: actor.organizationId, ...requestMeta(c), action: 'job.retry', targetType: 'job', targetId: id, summary: `ジョブ #${id} を再実行しました` });
+    p.jobs.wake();
+    return c.redirect('/admin/jobs?queued=1', 303);
+  });
+
+  // Sent mail and the outbox (mail without SMTP settings is read here)
+  app.use('/admin/mail', requirePermission(P.mailRead));
+  app.use('/admin/mail/*', requirePermission(P.mailRead));
+  const MAIL_STATUS: Record<string, string> = { queued: '送信待ち', sent: '送信済み', failed: '送信失敗', outbox: '送信箱（SMTP未設定）' };
+  app.get('/admin/mail', async (c) => {
+    const v = viewOf(c);
+    const page = paging(c);
+    const statusQ = c.req.query('status');
+    const status = statusQ && statusQ in MAIL_STATUS ? (statusQ as MailStatus) : undefined;
+    const q = c.req.query('q')?.trim().slice(0, 100) || undefined;
+    const { rows, total } = await p.mail.list({ status, q, limit: page.limit, offset: page.offset });
+    const query = new URLSearchParams({ ...(status ? { status } : {}), ...(q ? { q } : {}) });
+    return c.html(
+      <AdminLayout v={v} title={v.t('nav.mail')} menu={p.menu}>
+        {!p.config.SMTP_URL ? <Notice kind="info"><p>SMTPサーバが設定されていないため、メールは送信されず「送信箱」に保存されます（SMTP_URL を設定すると送信されます）。</p></Notice> : null}
+        <form method="get" action="/admin/mail" class="filters" role="search">
+          <SelectField v={v} name="status" label="状態" value={status ?? ''} emptyLabel="すべて" options={Object.entries(MAIL_STATUS).map(([value, label]) => ({ value, label }))} />
+          <TextField v={v} name="q" type="search" label="宛先・件名" value={q ?? ''} />
+          <div class="field"><button type="submit">{v.t('common.filter')}</button></div>
+        </form>
+        <div class="table-wrap">
+          <table>
+            <caption>メール（{total}件）</caption>
+            <thead><tr><th scope="col">作成</th><th scope="col">宛先</th><th scope="col">件名</th><th scope="col">種別</th><th scope="col">状態</th><th scope="col">送信</th></tr></thead>
+            <tbody>
+              {rows.map((m) => (
+                <tr>
+                  <td>{formatDateTime(m.created_at, v.locale)}</td>
+                  <td>{m.to_address}</td>
+                  <td><a href={`/admin/mail/${m.id}`}>{m.subject}</a></td>
+                  <td>{m.category ?? '—'}</td>
+                  <td>{MAIL_STATUS[m.status] ?? m.status}{m.last_error ? `（${m.last_error.slice(0, 80)}）` : ''}</td>
+                  <td>{formatDateTime(m.sent_at, v.locale)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <Pagination v={v} total={total} limit={page.limit} offset={page.offset} baseQuery={query} />
+      </AdminLayout>,
+    );
+  });
+  app.get('/admin/mail/:id{[0-9]+}', async (c) => {
+    const v = viewOf(c);
+    const m = await p.mail.get(Number(c.req.param('id')));
+    if (!m) return renderError(c, 404, 'error.notFound');
+    const actor = actorOf(c);
+    // Mail bodies can hold personal data and reset links: reading one is itself recorded.
+    await p.audit.record({ actor: actorRef(actor), organizationId: actor.organizationId, ...requestMeta(c), action: 'mail.read', targetType: 'mail', targetId: m.id, summary: `メール #${m.id}（${m.category ?? '一般'}）の本文を閲覧しました` });
+    return c.html(
+      <AdminLayout v={v} title={m.subject} menu={p.menu}>
+        <dl class="meta">
+          <dt>宛先</dt><dd>{m.to_address}</dd>
+          <dt>状態</dt><dd>{MAIL_STATUS[m.status] ?? m.status}</dd>
+          <dt>作成</dt><dd>{formatDateTime(m.created_at, v.locale)}</dd>
+          <dt>送信</dt><dd>{formatDateTime(m.sent_at, v.locale)}</dd>
+          <dt>試行回数</dt><dd>{m.attempts}</dd>
+          {m.last_error ? <><dt>エラー</dt><dd>{m.last_error}</dd></> : null}
+        </dl>
+        <h2>本文</h2>
+        <pre class="mail-body" data-testid="mail-body">{m.text_body}</pre>
+        <p><a href="/admin/mail">{v.t('common.back')}</a></p>
+      </AdminLayout>,
+    );
+  });
+
+  // Business calendar (O-01)
+  app.use('/admin/calendar', requirePermission(P.calendarManage));
+  app.use('/admin/calendar/*', requirePermission(P.calendarManage));
+  const calendarPage = async (c: Context<AppEnv>, errors?: FieldErrors, values: Record<string, string> = {}) => {
+    const v = viewOf(c);
+    const now = new Date();
+    const year = Number(c.req.query('year')) || Number(new Intl.DateTimeFormat('en', { timeZone: 'Asia/Tokyo', year: 'numeric' }).format(now));
+    const closed = await p.calendar.listClosedDays({ organizationId: null, year });
+    const hours = p.calendar.officeHours(null);
+    const open = p.calendar.isOpenAt(now);
+    const holiday = p.calendar.holiday(now);
+    return (
+      <AdminLayout v={v} title={v.t('nav.calendar')} menu={p.menu}>
+        {c.req.query('saved') ? <Notice kind="success"><p>{v.t('common.saved')}</p></Notice> : null}
+        <p>
+          {v.t('dashboard.calendar')}: {p.calendar.isBusinessDay(now) ? v.t('dashboard.open') : v.t('dashboard.closed')}
+          {holiday ? `（${holiday}）` : ''} — 現在は{open ? '受付時間内' : '受付時間外'}です。次の開庁: {formatDateTime(p.calendar.nextOpening(now).toISOString(), v.locale)}
+        </p>
+        <p>祝日（内閣府公表の国民の祝日）と年末年始（12月29日～1月3日）は自動で閉庁日になります。ここでは、それ以外の臨時閉庁日と標準の受付時間を設定します。</p>
+        <h2>標準の受付時間</h2>
+        <ul>
+          {hours.map((h) => <li>{WEEKDAYS[h.weekday]}曜日 {h.opens}～{h.closes}</li>)}
+        </ul>
+        <h2>臨時閉庁日（{year}年）</h2>
+        <div class="table-wrap">
+          <table>
+            <thead><tr><th scope="col">日付</th><th scope="col">理由</th><th scope="col">{v.t('common.actions')}</th></tr></thead>
+            <tbody>
+              {closed.length === 0 ? <tr><td colspan={3}>{v.t('common.none')}</td></tr> : null}
+              {closed.map((d) => (
+                <tr>
+                  <td>{d.day}</td><td>{d.reason}</td>
+                  <td>
+                    <form method="post" action={`/admin/calendar/closed/${d.id}/delete`} class="inline-form">
+                      <Csrf v={v} />
+                      <button type="submit" class="button--small button--secondary">{v.t('common.delete')}<span class="visually-hidden">: {d.day}</span></button>
+                    </form>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <h3>臨時閉庁日を追加</h3>
+        <ErrorSummary v={v} errors={errors} labels={{ day: '日付', reason: '理由' }} />
+        <form method="post" action="/admin/calendar/closed" class="form" novalidate>
+          <Csrf v={v} />
+          <TextField v={v} name="day" type="date" label="日付" value={values.day ?? ''} required errors={errors} />
+          <TextField v={v} name="reason" label="理由" value={values.reason ?? ''} required errors={errors} hint="例: 庁舎停電のため" />
+          <div class="actions"><button type="submit">追加する</button></div>
+        </form>
+      </AdminLayout>
+    );
+  };
+  app.get('/admin/calendar', async (c) => c.html(await calendarPage(c)));
+  app.post('/admin/calendar/closed', async (c) => {
+    const form = await readForm(c);
+    const values = { day: str(form.day).trim(), reason: str(form.reason).trim() };
+    const errors: FieldErrors = {};
+    if (!values.reason) errors.reason = '理由を入力してください。';
+    else if (values.reason.length > 100) errors.reason = '理由は100文字以内で入力してください。';
+    if (!ISO_DATE.test(values.day)) errors.day = '日付を YYYY-MM-DD の形式で入力してください。';
+    if (Object.keys(errors).length) return c.html(await calendarPage(c, errors, values), 422);
+    try {
+      const id = await p.calendar.addClosedDay({ organizationId: null, day: values.day, reason: values.reason });
+      const actor = actorOf(c);
+      await p.audit.record({ actor: actorRef(actor), organizationId: actor.organizationId, ...requestMeta(c), action: 'calendar.closed_day_add', targetType: 'closed_day', targetId: id, summary: `臨時閉庁日 ${values.day}（${values.reason}）を追加しました` });
+    } catch (e) {
+      if (e instanceof CalendarValidationError) return c.html(await calendarPage(c, e.fields, values), 422);
+      throw e;
+    }
+    return c.redirect('/admin/calendar?saved=1', 303);
+  });
+  app.post('/admin/calendar/closed/:id{[0-9]+}/delete', async (c) => {
+    const id = Number(c.req.param('id'));
+    await p.calendar.removeClosedDay(id);
+    const actor = actorOf(c);
+    await p.audit.record({ actor: actorRef(actor), organizationId: actor.organizationId, ...requestMeta(c), action: 'calendar.closed_day_remove', targetType: 'closed_day', targetId: id, summary: `臨時閉庁日 #${id} を削除しました` });
+    return c.redirect('/admin/calendar?saved=1', 303);
+  });
+
+  // Backups (H-18, D-01)
+  app.use('/admin/backups', requirePermission(P.backupsManage));
+  app.use('/admin/backups/*', requirePermission(P.backupsManage));
+  app.get('/admin/backups', async (c) => {
+    const v = viewOf(c);
+    const list = await p.backup.list();
+    return c.html(
+      <AdminLayout v={v} title={v.t('nav.backups')} menu={p.menu}>
+        {c.req.query('queued') ? <Notice kind="success"><p>バックアップを開始しました。完了すると一覧に表示されます。</p></Notice> : null}
+        <p>毎日 <code>{p.config.BACKUP_SCHEDULE}</code>（日本時間）に自動でバックアップを取り、最新 {p.config.BACKUP_GENERATIONS} 世代を保管します。復元はサーバで <code>machimado restore ファイル名</code> を実行します（手順は運用マニュアルを参照）。</p>
+        <form method="post" action="/admin/backups/run">
+          <Csrf v={v} />
+          <button type="submit">今すぐバックアップを取る</button>
+        </form>
+        <div class="table-wrap">
+          <table>
+            <caption>保管中のバックアップ（{list.length}件）</caption>
+            <thead><tr><th scope="col">作成日時</th><th scope="col">ファイル</th><th scope="col">サイズ</th><th scope="col">SHA-256</th></tr></thead>
+            <tbody>
+              {list.map((b) => (
+                <tr>
+                  <td>{formatDateTime(b.createdAt, v.locale)}</td>
+                  <td><code>{b.file.split('/').pop()}</code></td>
+                  <td>{(b.bytes / 1024).toFixed(1)} KB</td>
+                  <td><code>{b.sha256.slice(0, 16)}…</code></td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </AdminLayout>,
+    );
+  });
+  app.post('/admin/backups/run', async (c) => {
+    const actor = actorOf(c);
+    await p.jobs.enqueue('backup.daily', { manual: true });
+    await p.audit.record({ actor: actorRef(actor), organizationId: actor.organizationId, ...requestMeta(c), action: 'backup.run', targetType: 'backup', summary: 'バックアップを手動で開始しました' });
+    p.jobs.wake();
+    return c.redirect('/admin/backups?queued=1', 303);
+  });
+}
