@@ -16,7 +16,8 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
  * Values come from the environment, then from the optional JSON file named by MACHIMADO_CONFIG.
  */
 export const configSchema = z.object({
-  PORT: int(1, 65535).default(3000),
+  /** 0 picks a free port (tests). */
+  PORT: int(0, 65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   /** Public base URL used in mails and links, e.g. https://city.example.lg.jp */
   BASE_URL: z.string().url().optional(),
