@@ -43,6 +43,8 @@ export const configSchema = z.object({
   METRICS_TOKEN: z.string().min(16).optional(),
   RATE_LIMIT_LOGIN_PER_MINUTE: int(1, 10000).default(10),
   RATE_LIMIT_PUBLIC_POST_PER_MINUTE: int(1, 10000).default(20),
+  MAX_FORM_BYTES: int(1024, 100 * 1024 * 1024).default(1024 * 1024),
+  MAX_UPLOAD_BYTES: int(1024, 1024 * 1024 * 1024).default(20 * 1024 * 1024),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'smtp://ユーザ:パスワード@ホスト:ポート の形式で指定してください').optional(),
   MAIL_FROM: z.string().email().default('no-reply@machimado.localhost'),
   MAIL_MAX_ATTEMPTS: int(1, 50).default(6),

@@ -2,6 +2,7 @@ import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
 import { routePath } from 'hono/route';
+import { bodyLimit } from 'hono/body-limit';
 import type { Config } from '../config/index.js';
 import { cookieSecure } from '../config/index.js';
 import { isLocale, negotiateLocale, translator } from '../i18n/index.js';
@@ -76,6 +77,16 @@ export function createHttpApp(deps: HttpDeps): Hono<AppEnv> {
   });
 
   app.use(securityHeaders(secure));
+
+  // Oversized bodies are refused before anything reads them; uploads get their own larger limit.
+  app.use(async (c, next) => {
+    if (!UNSAFE.has(c.req.method)) return next();
+    const multipart = (c.req.header('content-type') ?? '').startsWith('multipart/form-data');
+    return bodyLimit({
+      maxSize: multipart ? config.MAX_UPLOAD_BYTES : config.MAX_FORM_BYTES,
+      onError: (cc) => renderError(cc as Context<AppEnv>, 413, 'error.tooLarge'),
+    })(c, next);
+  });
 
   app.get('/assets/*', (c) => {
     const asset = findAsset(c.req.path);

@@ -107,6 +107,7 @@ registerMessages({
     'error.csrf': '画面の有効期限が切れたか、不正な送信です。画面を読み込み直してから、もう一度操作してください。',
     'error.rateLimited': 'アクセスが集中しています。しばらく待ってから再度お試しください。',
     'error.badRequest': 'リクエストの内容に誤りがあります。',
+    'error.tooLarge': '送信された内容が大きすぎます。ファイルの大きさや入力量を減らしてください。',
   },
   en: {
     'app.name': 'Machimado',
@@ -211,5 +212,6 @@ registerMessages({
     'error.csrf': 'This form has expired or was not sent from this site. Reload the page and try again.',
     'error.rateLimited': 'Too many requests. Please wait a moment and try again.',
     'error.badRequest': 'The request is not valid.',
+    'error.tooLarge': 'What you sent is too large. Please reduce the file size or the amount of text.',
   },
 });

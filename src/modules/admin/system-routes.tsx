@@ -16,6 +16,7 @@ import { CalendarValidationError } from '../../core/calendar/index.js';
 import { actorRef } from '../../core/organizations/index.js';
 import type { MailStatus } from '../../core/mail/index.js';
 
+const AUDIT_PROBLEM: Record<string, string> = { altered: '記録が書き換えられています', broken_link: '前後の記録のつながりが壊れています（削除または挿入）', gap: '記録の番号が欠けています（削除）', head: '最新の記録が削除されています' };
 const WEEKDAYS = ['日', '月', '火', '水', '木', '金', '土'];
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -63,6 +64,10 @@ export function mountSystemRoutes(app: Hono<AppEnv>, p: Platform) {
           <TextField v={v} name="q" type="search" label="キーワード（概要）" value={filter.q ?? ''} />
           <div class="field"><button type="submit">{v.t('common.filter')}</button></div>
         </form>
+        <form method="post" action="/admin/audit/verify" class="actions">
+          <Csrf v={v} />
+          <button type="submit" class="button--secondary">改ざん検査を実行する</button>
+        </form>
         {canExport ? (
           <p class="actions">
             <a href={`/admin/audit/export.csv?${query.toString()}`}>{v.t('common.csv')}</a>
@@ -90,6 +95,28 @@ export function mountSystemRoutes(app: Hono<AppEnv>, p: Platform) {
         <Pagination v={v} total={total} limit={page.limit} offset={page.offset} baseQuery={query} />
       </AdminLayout>,
     ));
+  });
+
+  // Tamper check of the hash chain, the same as `machimado audit:verify`.
+  app.post('/admin/audit/verify', async (c) => {
+    const v = viewOf(c);
+    const actor = actorOf(c);
+    const result = await p.audit.verify();
+    await p.audit.record({ actor: actorRef(actor), organizationId: actor.organizationId, ...requestMeta(c), action: 'audit.verify', targetType: 'audit_log', summary: `操作ログの改ざん検査を実行しました（${result.checked}件、${result.ok ? '異常なし' : `${result.problems.length}件の異常`}）` });
+    return c.html(
+      <AdminLayout v={v} title="操作ログの改ざん検査" menu={p.menu}>
+        {result.ok ? (
+          <Notice kind="success"><p data-testid="audit-verify-result">改ざんは検出されませんでした（{result.checked}件を検査）。</p></Notice>
+        ) : (
+          <Notice kind="error">
+            <p data-testid="audit-verify-result">改ざんを検出しました（{result.problems.length}件の異常、{result.checked}件を検査）。システム管理者に連絡してください。</p>
+            <ul>{result.problems.slice(0, 50).map((pr) => <li>#{pr.id ?? '-'}: {AUDIT_PROBLEM[pr.kind] ?? pr.kind}（{pr.problem}）</li>)}</ul>
+          </Notice>
+        )}
+        <p><a href="/admin/audit">{v.t('common.back')}</a></p>
+      </AdminLayout>,
+      result.ok ? 200 : 409,
+    );
   });
 
   app.get('/admin/audit/export.csv', requirePermission(P.auditExport), async (c) => {
