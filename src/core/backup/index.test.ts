@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -119,6 +120,20 @@ for (const engine of ENGINES) {
         expect(again.sqlite!.pragma('integrity_check', { simple: true })).toBe('ok');
         expect(readdirSync(join(t.url.slice('sqlite:'.length), '..')).filter((n) => n.includes('.restore-'))).toEqual([]);
       }
+    });
+
+    it('restores a backup taken before a later migration: tables created afterwards are gone too', async () => {
+      const svc = service();
+      const info = await svc.backup({ reason: 'before_upgrade' });
+      await sql`create table later_feature (id integer primary key, note text)`.execute(t.handle.db);
+      await sql`insert into kysely_migration (name, timestamp) values ('29991231_00_later_feature', '2999-12-31T00:00:00.000Z')`.execute(t.handle.db);
+      await svc.restore(info.file);
+      const again = openDatabase(t.url);
+      reopened.push(again);
+      await expect(sql`select count(*) from later_feature`.execute(again.db)).rejects.toThrow();
+      const names = await again.db.selectFrom('kysely_migration' as never).select('name' as never).execute();
+      expect(names.map((n) => (n as { name: string }).name)).not.toContain('29991231_00_later_feature');
+      expect(await snapshot(again)).toEqual(original);
     });
 
     it('refuses a corrupted backup (one flipped byte) and leaves the database untouched', async () => {

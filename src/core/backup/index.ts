@@ -116,7 +116,7 @@ export async function sha256File(path: string): Promise<string> {
  * Finds a PostgreSQL client tool: `pgBinDir`, else the highest /usr/lib/postgresql/N/bin, else PATH.
  * @example findPgTool('pg_dump') // '/usr/lib/postgresql/16/bin/pg_dump'
  */
-export function findPgTool(tool: 'pg_dump' | 'pg_restore', pgBinDir?: string): string {
+export function findPgTool(tool: 'pg_dump' | 'pg_restore' | 'psql', pgBinDir?: string): string {
   if (pgBinDir) return join(pgBinDir, tool);
   const root = '/usr/lib/postgresql';
   if (existsSync(root)) {
@@ -535,8 +535,41 @@ export class BackupService {
     const tables = listing.join('').split('\n').filter((l) => l.includes(' TABLE DATA ')).length;
     let done = 0;
     report(10);
-    await runTool(restore, ['--clean', '--if-exists', '--no-owner', '--single-transaction', '--exit-on-error', '--verbose', '--dbname', url, path], env, (line) => {
-      if (line.includes('processing data for table') && tables > 0) report(10 + (88 * ++done) / tables);
+    // The whole public schema is replaced in one transaction, not just the objects in the dump:
+    // tables created after the backup (a later migration) would otherwise survive while the
+    // restored migration list forgets them. If anything fails, psql rolls everything back.
+    const psql = findPgTool('psql', this.pgBinDir);
+    await new Promise<void>((resolvePromise, reject) => {
+      const dump = spawn(restore, ['--no-owner', '--no-privileges', '--verbose', '--file=-', path], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const apply = spawn(psql, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-d', url, '-f', '-'], { env, stdio: ['pipe', 'ignore', 'pipe'] });
+      const errors: string[] = [];
+      let pending = 2;
+      let failed = false;
+      const finish = (who: string, code: number | null) => {
+        if (code !== 0 && !failed) {
+          failed = true;
+          dump.kill();
+          apply.kill();
+          reject(new BackupError(`復元に失敗しました（データベースは変更されていません） / restore failed, nothing changed: ${who} exited ${code}: ${errors.slice(-5).join(' | ')}`, 'tool_failed'));
+        }
+        if (--pending === 0 && !failed) resolvePromise();
+      };
+      dump.stderr.setEncoding('utf8');
+      dump.stderr.on('data', (chunk: string) => {
+        for (const line of chunk.split('\n')) {
+          if (line.includes('processing data for table') && tables > 0) report(10 + (88 * ++done) / tables);
+          else if (/error|fatal/i.test(line)) errors.push(line);
+        }
+      });
+      apply.stderr.setEncoding('utf8');
+      apply.stderr.on('data', (chunk: string) => errors.push(chunk.trim()));
+      dump.on('error', (e) => reject(new BackupError(`cannot run ${restore}: ${e.message}`, 'tool_failed')));
+      apply.on('error', (e) => reject(new BackupError(`cannot run ${psql}: ${e.message}`, 'tool_failed')));
+      apply.stdin.on('error', () => undefined);
+      apply.stdin.write('DROP SCHEMA IF EXISTS public CASCADE;\nCREATE SCHEMA public;\n');
+      dump.stdout.pipe(apply.stdin);
+      dump.on('close', (code) => finish('pg_restore', code));
+      apply.on('close', (code) => finish('psql', code));
     });
   }
 
