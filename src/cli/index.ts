@@ -41,8 +41,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (name === 'start') {
     const platform = await createPlatform(config);
-    const admin = await ensureInitialAdministrator(platform);
     if (config.DEMO_CONTENT) await seedDemoContent(platform);
+    const admin = await ensureInitialAdministrator(platform);
     const running = await startServer(platform, { handleSignals: true });
     if (admin) {
       console.log(

@@ -1,5 +1,7 @@
 import { defineModule } from './module.js';
 import { coreMigrations } from './db/migrations/core.js';
+import { nowIso } from './db/index.js';
+import type { Platform } from './platform.js';
 
 /** Permission keys of the foundation; modules define their own beside their code. */
 export const CORE_PERMISSIONS = {
@@ -55,4 +57,28 @@ export const coreModule = defineModule({
       description: '監視、バックアップ、ジョブ、メール送信状況を確認します。',
     },
   ],
+  seedDemo: seedDemoOrganizations,
 });
+
+/** A fictional prefecture with two municipalities and a city's departments. */
+async function seedDemoOrganizations(p: Platform): Promise<void> {
+  const existing = await p.db.selectFrom('organizations').select('id').limit(1).executeTakeFirst();
+  if (existing) return;
+  const at = nowIso();
+  const add = async (code: string, name: string, nameEn: string, kind: 'prefecture' | 'municipality' | 'department', parentId: number | null) =>
+    (
+      await p.db
+        .insertInto('organizations')
+        .values({ code, name, name_en: nameEn, kind, parent_id: parentId, created_at: at, updated_at: at })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+    ).id;
+  const pref = await add('990000', 'みどり県', 'Midori Prefecture', 'prefecture', null);
+  const aoba = await add('992011', 'あおば市', 'Aoba City', 'municipality', pref);
+  await add('993034', 'かわせ町', 'Kawase Town', 'municipality', pref);
+  await add('992011-soumu', 'あおば市 総務課', 'General Affairs Division', 'department', aoba);
+  await add('992011-kouhou', 'あおば市 広報課', 'Public Relations Division', 'department', aoba);
+  await add('992011-kiki', 'あおば市 危機管理課', 'Crisis Management Division', 'department', aoba);
+  await add('990000-kenkou', 'みどり県 健康づくり推進課', 'Health Promotion Division', 'department', pref);
+  await p.audit.record({ action: 'demo.seed', summary: 'デモ用の組織（みどり県、あおば市、かわせ町と各課）を作成しました', targetType: 'organization' });
+}

@@ -1,0 +1,20 @@
+import { it, afterAll, beforeAll } from 'vitest';
+import { startTestPlatform, createStaff, type TestPlatform } from '../helpers/platform.js';
+import { useBrowser, newPage, checkA11y, loginAs } from './helpers.js';
+const browser = useBrowser();
+let tp: TestPlatform;
+beforeAll(async () => { tp = await startTestPlatform('sqlite'); });
+afterAll(async () => { await tp?.close(); });
+it('smoke', async () => {
+  const page = await newPage(browser(), tp.baseUrl);
+  const a = await createStaff(tp.platform, { roles: ['system_admin'] });
+  await loginAs(page, a.loginId, a.password);
+  console.log(page.url());
+  await page.goto('/admin/roles');
+  const r = await page.evaluate(async () => { const res = await (window as any).axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa','wcag22aa'] } }); return { passes: res.passes.map((p: any) => p.id + ':' + p.nodes.length), incomplete: res.incomplete.map((p: any) => p.id + ':' + p.nodes.length + ':' + JSON.stringify(p.nodes.slice(0,3).map((n:any)=>[n.target, n.any?.[0]?.message])) ), v: res.violations.length } }).catch(e => String(e));
+  console.log(JSON.stringify(r, null, 1));
+  const ids = await page.evaluate(() => [...document.querySelectorAll('[id]')].map(e => e.id));
+  console.log(ids.filter((x, i) => ids.indexOf(x) !== i));
+  await page.evaluate(() => { document.querySelector('main')!.insertAdjacentHTML('beforeend', '<input type="text"><p style="color:#ccc">low</p>'); });
+  await checkA11y(page, 'bad');
+});
