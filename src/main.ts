@@ -10,7 +10,7 @@ import { openDatabase } from './core/db/index.js';
 import { migrateToLatest } from './core/db/migrate.js';
 import { createLogger, type Logger } from './core/log.js';
 import { createMetrics } from './core/metrics/index.js';
-import { PermissionRegistry } from './core/permissions/index.js';
+import { PermissionRegistry, consoleActor } from './core/permissions/index.js';
 import { SystemSettings } from './core/settings.js';
 import { AuditService } from './core/audit/index.js';
 import { JobRunner } from './core/jobs/index.js';
@@ -131,37 +131,13 @@ export async function createPlatform(config: Config, options: CreatePlatformOpti
 export async function ensureInitialAdministrator(p: Platform): Promise<{ loginId: string; password: string } | null> {
   const existing = await p.db.selectFrom('users').select('id').where('status', '!=', 'deleted').limit(1).executeTakeFirst();
   if (existing) return null;
-  const { hashPassword, generateInitialPassword } = await import('./core/auth/passwords.js');
-  const password = generateInitialPassword();
-  const at = new Date().toISOString();
-  const prefecture = await p.db.selectFrom('organizations').select('id').orderBy('id').limit(1).executeTakeFirst();
-  await p.db.transaction().execute(async (tx) => {
-    const row = await tx
-      .insertInto('users')
-      .values({
-        login_id: 'admin',
-        display_name: 'システム管理者',
-        email: null,
-        password_hash: await hashPassword(password),
-        organization_id: prefecture?.id ?? null,
-        status: 'active',
-        failed_logins: 0,
-        locked_at: null,
-        totp_secret: null,
-        totp_enabled: 0,
-        totp_last_step: null,
-        must_change_password: 1,
-        locale: 'ja',
-        last_login_at: null,
-        password_changed_at: at,
-        created_at: at,
-        updated_at: at,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await tx.insertInto('user_roles').values({ user_id: row.id, role: 'system_admin' }).execute();
-    await p.audit.record({ action: 'user.create', summary: '初期管理者 admin を作成しました（初回起動）', targetType: 'user', targetId: row.id }, tx);
-  });
+  const prefecture = await p.db.selectFrom('organizations').select('id').where('parent_id', 'is', null).orderBy('id').limit(1).executeTakeFirst();
+  const { initialPassword } = await p.users.create(
+    consoleActor(p.permissions),
+    { loginId: 'admin', displayName: 'システム管理者', organizationId: prefecture ? String(prefecture.id) : '', roles: ['system_admin'] },
+    { ip: 'console', userAgent: 'machimado start' },
+  );
+  const password = initialPassword!;
   return { loginId: 'admin', password };
 }
 

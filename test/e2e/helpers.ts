@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Page, type Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { loadConfig } from '../../src/core/config/index.js';
 import type { Engine } from '../../src/core/db/index.js';
@@ -83,6 +83,14 @@ export async function checkA11y(page: Page, label: string): Promise<void> {
     .map((v) => `  [${v.impact ?? '-'}] ${v.id}: ${v.help}\n${v.nodes.map((n) => `      ${JSON.stringify(n.target)}${n.failureSummary ? ` — ${n.failureSummary.replace(/\s+/g, ' ').slice(0, 300)}` : ''}`).join('\n')}`)
     .join('\n');
   expect(violations.length, `axe violations on ${label} (${page.url()}):\n${report}`).toBe(0);
+  // axe 4.x retired its duplicate-id rules with WCAG 2.2, but a repeated id still breaks label
+  // for=, aria-describedby and skip links for every copy after the first, so it is checked here.
+  const duplicates = await page.evaluate(() => {
+    const seen = new Map<string, number>();
+    for (const el of document.querySelectorAll('[id]')) seen.set(el.id, (seen.get(el.id) ?? 0) + 1);
+    return [...seen].filter(([, n]) => n > 1).map(([id, n]) => `${id} ×${n}`);
+  });
+  expect(duplicates, `duplicate ids on ${label} (${page.url()})`).toEqual([]);
 }
 
 /** Signs in through the login form using its visible labels, as a keyboard or screen-reader user would. */
@@ -93,11 +101,44 @@ export async function loginAs(page: Page, loginId: string, password: string): Pr
   await submitAndWait(page, () => page.getByRole('button', { name: 'ログインする' }).click());
 }
 
-/** Runs an action that submits a form or follows a link, and waits for the next document to load. */
-export async function submitAndWait(page: Page, action: () => Promise<unknown>): Promise<void> {
-  const loaded = page.waitForEvent('load');
-  await action();
-  await loaded;
+/**
+ * Runs an action that submits a form or follows a link, waits for the next document to load, and
+ * returns the HTTP status of the document finally shown (after any redirects).
+ */
+export async function submitAndWait(page: Page, action: () => Promise<unknown>): Promise<number | null> {
+  let status: number | null = null;
+  const onResponse = (r: Response) => {
+    if (r.request().isNavigationRequest() && r.frame() === page.mainFrame()) status = r.status();
+  };
+  page.on('response', onResponse);
+  try {
+    const loaded = page.waitForEvent('load');
+    await action();
+    await loaded;
+  } finally {
+    page.off('response', onResponse);
+  }
+  return status;
+}
+
+/** Visits a path and returns the HTTP status of the document shown (after redirects). */
+export async function visit(page: Page, path: string): Promise<number | null> {
+  const res = await page.goto(path);
+  return res?.status() ?? null;
+}
+
+/** The element that has keyboard focus, described for assertions. */
+export function focused(page: Page): Promise<{ tag: string; id: string; name: string; text: string; type: string }> {
+  return page.evaluate(() => {
+    const el = document.activeElement as HTMLElement | null;
+    return {
+      tag: el?.tagName.toLowerCase() ?? '',
+      id: el?.id ?? '',
+      name: el?.getAttribute('name') ?? '',
+      text: (el?.textContent ?? '').trim(),
+      type: el?.getAttribute('type') ?? '',
+    };
+  });
 }
 
 /** Everything needed to serve the platform again on an existing database and data directory. */

@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/core/config/index.js';
 import type { Engine } from '../../src/core/db/index.js';
 import { silentLogger } from '../../src/core/log.js';
 import type { Platform } from '../../src/core/platform.js';
-import type { Actor } from '../../src/core/permissions/index.js';
+import { consoleActor, type Actor } from '../../src/core/permissions/index.js';
 import { createPlatform, startServer, type RunningServer } from '../../src/main.js';
 import { createEmptyDatabase } from './db.js';
 import { startSmtpServer, type TestSmtpServer } from './smtp.js';
@@ -63,7 +63,7 @@ export async function startTestPlatform(engine: Engine, opts: { env?: Record<str
 
 /** Acts with every permission, as the console does. */
 export function systemActor(p: Platform): Actor {
-  return { id: 0, loginId: 'test', displayName: 'test', organizationId: null, roles: ['system_admin'], permissions: p.permissions.permissionsOf(['system_admin']), allOrganizations: true };
+  return consoleActor(p.permissions);
 }
 
 let seq = 0;

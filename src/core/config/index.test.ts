@@ -182,6 +182,7 @@ describe('configuration errors name the setting', () => {
     expect(e2.message).toContain('DATABASE_URL');
     expect(e2.message).not.toContain('hunter2pw');
     expect(e2.message).not.toContain('s3cretpw');
+    expect(configError({ SMTP_URL: 'http://u:p@ss@mail.example.jp' }).message).not.toContain('ss@');
     // The rest of the URL still helps the operator find the mistake.
     expect(e2.message).toContain('mail.example.jp');
   });

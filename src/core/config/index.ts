@@ -66,6 +66,17 @@ export class ConfigError extends Error {
   }
 }
 
+/** Settings whose value must never reach a terminal or a log, even when it is wrong. */
+const SECRET_SETTINGS = new Set(['SECRET_KEY', 'METRICS_TOKEN']);
+
+/** The value as shown in an error: secrets hidden, passwords in URLs masked. */
+function shownValue(key: string, value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (SECRET_SETTINGS.has(key)) return `[hidden, ${String(value).length} characters]`;
+  if (typeof value === 'string') return JSON.stringify(value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*):[^/?#]*@/i, '$1:***@'));
+  return JSON.stringify(value);
+}
+
 /**
  * Reads and validates configuration. Throws ConfigError naming every bad setting.
  * @example const config = loadConfig(process.env)
@@ -80,6 +91,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     } catch (e) {
       throw new ConfigError([`MACHIMADO_CONFIG: ${file} is not valid JSON (${(e as Error).message})`]);
     }
+    if (typeof fileValues !== 'object' || fileValues === null || Array.isArray(fileValues)) {
+      throw new ConfigError([`MACHIMADO_CONFIG: ${file} must hold a JSON object such as {"PORT": 3000}`]);
+    }
   }
   const raw: Record<string, unknown> = { ...fileValues };
   for (const key of Object.keys(configSchema.shape)) {
@@ -91,7 +105,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(
       parsed.error.issues.map((i) => {
         const key = i.path.join('.');
-        return `${key}: ${i.message} (got ${JSON.stringify(raw[key as string])})`;
+        return `${key}: ${i.message} (got ${shownValue(key, raw[key as string])})`;
       }),
     );
   }

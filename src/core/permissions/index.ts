@@ -111,3 +111,11 @@ export function canAccessOrganization(actor: Actor, organizationId: number | nul
   if (organizationId === null || actor.organizationId === null) return false;
   return organizationId === actor.organizationId || descendants.has(organizationId);
 }
+
+/**
+ * The operator at the server's console (CLI, first start): every permission, every organisation.
+ * Its audit entries name no staff account.
+ */
+export function consoleActor(registry: PermissionRegistry): Actor {
+  return { id: 0, loginId: 'cli', displayName: 'コマンドライン', organizationId: null, roles: ['system_admin'], permissions: registry.permissionsOf(['system_admin']), allOrganizations: true };
+}

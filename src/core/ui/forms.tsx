@@ -3,7 +3,11 @@ import type { View } from './view.js';
 
 export type FieldErrors = Record<string, string>;
 
-const fieldId = (name: string) => `f-${name.replace(/[^a-zA-Z0-9_-]/g, '_')}`;
+/**
+ * The id of a field's control. `prefix` keeps ids unique when one page repeats a form (one per
+ * row or card): a repeated id would label only the first control for assistive technology.
+ */
+const fieldId = (name: string, prefix?: string) => `f-${prefix ? `${prefix}-` : ''}${name}`.replace(/[^a-zA-Z0-9_-]/g, '_');
 
 /** CSRF token field; every POST form carries one. */
 export function Csrf(props: { v: View }) {
@@ -11,7 +15,7 @@ export function Csrf(props: { v: View }) {
 }
 
 /** Lists every error at the top with links to the fields, and takes focus (role=alert). */
-export function ErrorSummary(props: { v: View; errors?: FieldErrors; labels?: Record<string, string> }) {
+export function ErrorSummary(props: { v: View; errors?: FieldErrors; labels?: Record<string, string>; idPrefix?: string }) {
   const entries = Object.entries(props.errors ?? {});
   if (entries.length === 0) return null;
   return (
@@ -23,7 +27,7 @@ export function ErrorSummary(props: { v: View; errors?: FieldErrors; labels?: Re
             <li>{msg}</li>
           ) : (
             <li>
-              <a href={`#${fieldId(name)}`}>{props.labels?.[name] ? `${props.labels[name]}: ` : ''}{msg}</a>
+              <a href={`#${fieldId(name, props.idPrefix)}`}>{props.labels?.[name] ? `${props.labels[name]}: ` : ''}{msg}</a>
             </li>
           ),
         )}
@@ -47,11 +51,13 @@ interface BaseFieldProps {
   errors?: FieldErrors;
   hint?: string;
   required?: boolean;
+  /** Set when the same form appears more than once on a page (see fieldId). */
+  idPrefix?: string;
 }
 
 function Label(props: BaseFieldProps) {
   return (
-    <label for={fieldId(props.name)}>
+    <label for={fieldId(props.name, props.idPrefix)}>
       {props.label}
       {props.required ? <span class="badge-required">{props.v.t('common.required')}</span> : null}
     </label>
@@ -59,7 +65,7 @@ function Label(props: BaseFieldProps) {
 }
 
 function describedBy(props: BaseFieldProps): string | undefined {
-  const ids = [props.hint ? `${fieldId(props.name)}-hint` : '', props.errors?.[props.name] ? `${fieldId(props.name)}-error` : '']
+  const ids = [props.hint ? `${fieldId(props.name, props.idPrefix)}-hint` : '', props.errors?.[props.name] ? `${fieldId(props.name, props.idPrefix)}-error` : '']
     .filter(Boolean)
     .join(' ');
   return ids || undefined;
@@ -69,8 +75,8 @@ function HintAndError(props: BaseFieldProps) {
   const err = props.errors?.[props.name];
   return (
     <>
-      {props.hint ? <span class="field__hint" id={`${fieldId(props.name)}-hint`}>{props.hint}</span> : null}
-      {err ? <span class="field__error" id={`${fieldId(props.name)}-error`}>{err}</span> : null}
+      {props.hint ? <span class="field__hint" id={`${fieldId(props.name, props.idPrefix)}-hint`}>{props.hint}</span> : null}
+      {err ? <span class="field__error" id={`${fieldId(props.name, props.idPrefix)}-error`}>{err}</span> : null}
     </>
   );
 }
@@ -94,7 +100,7 @@ export function TextField(
       <Label {...props} />
       <HintAndError {...props} />
       <input
-        id={fieldId(props.name)}
+        id={fieldId(props.name, props.idPrefix)}
         name={props.name}
         type={props.type ?? 'text'}
         value={props.type === 'password' ? undefined : props.value ?? undefined}
@@ -119,7 +125,7 @@ export function TextArea(props: BaseFieldProps & { value?: string | null; rows?:
       <Label {...props} />
       <HintAndError {...props} />
       <textarea
-        id={fieldId(props.name)}
+        id={fieldId(props.name, props.idPrefix)}
         name={props.name}
         rows={props.rows ?? 5}
         required={props.required}
@@ -141,7 +147,7 @@ export function SelectField(
       <Label {...props} />
       <HintAndError {...props} />
       <select
-        id={fieldId(props.name)}
+        id={fieldId(props.name, props.idPrefix)}
         name={props.name}
         required={props.required}
         aria-invalid={invalid ? 'true' : undefined}
@@ -162,7 +168,7 @@ export function SelectField(
 export function CheckboxGroup(
   props: BaseFieldProps & { values: string[]; options: Array<{ value: string; label: string; hint?: string }> },
 ) {
-  const id = fieldId(props.name);
+  const id = fieldId(props.name, props.idPrefix);
   return (
     <fieldset class="field" id={id} aria-describedby={describedBy(props)}>
       <legend>
@@ -183,8 +189,8 @@ export function CheckboxGroup(
   );
 }
 
-export function Checkbox(props: { name: string; label: string; checked?: boolean; value?: string }) {
-  const id = fieldId(props.name);
+export function Checkbox(props: { name: string; label: string; checked?: boolean; value?: string; idPrefix?: string }) {
+  const id = fieldId(props.name, props.idPrefix);
   return (
     <div class="checkbox field">
       <input type="checkbox" id={id} name={props.name} value={props.value ?? '1'} checked={props.checked} />

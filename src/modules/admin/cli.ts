@@ -1,12 +1,7 @@
 import type { CliCommand } from '../../core/module.js';
 import { parseArgs } from '../../cli/args.js';
 import { InputError } from '../../core/errors.js';
-import type { Actor } from '../../core/permissions/index.js';
-
-/** The operator on the server's console acts with full rights, recorded as "cli". */
-function consoleActor(roles: string[], permissions: Set<string>): Actor {
-  return { id: 0, loginId: 'cli', displayName: 'コマンドライン', organizationId: null, roles, permissions, allOrganizations: true };
-}
+import { consoleActor } from '../../core/permissions/index.js';
 
 export const adminCliCommands: CliCommand[] = [
   {
@@ -23,9 +18,8 @@ export const adminCliCommands: CliCommand[] = [
       }
       const roles = String(flags.role ?? 'system_admin').split(',');
       try {
-        const actor = consoleActor(['system_admin'], p.permissions.permissionsOf(['system_admin']));
         const { id, initialPassword } = await p.users.create(
-          actor,
+          consoleActor(p.permissions),
           {
             loginId: String(flags.login ?? ''),
             displayName: String(flags.name ?? flags.login ?? ''),

@@ -245,11 +245,11 @@ export function mountUserRoutes(app: Hono<AppEnv>, p: Platform) {
                 <summary>できる操作（{r.permissionList.length}）</summary>
                 <ul>{r.permissionList.map((k) => <li>{permLabel.get(k) ?? k}</li>)}</ul>
               </details>
-              <ErrorSummary v={v} errors={err?.fields} labels={{ ipAllowlist: '接続元の制限' }} />
+              <ErrorSummary v={v} errors={err?.fields} labels={{ ipAllowlist: '接続元の制限' }} idPrefix={r.key} />
               <form method="post" action={`/admin/roles/${r.key}`} class="form">
                 <Csrf v={v} />
-                <Checkbox name="requireTotp" label="2段階認証を必須にする" checked={err ? str(err.values.requireTotp) === '1' : r.requireTotp} />
-                <TextArea v={v} name="ipAllowlist" label="ログインを許可する接続元（CIDR、カンマまたは改行区切り。空欄なら制限なし）" value={err ? str(err.values.ipAllowlist) : r.ipAllowlist} rows={2} errors={err?.fields} hint="例: 192.0.2.0/24, 2001:db8::/32" />
+                <Checkbox name="requireTotp" idPrefix={r.key} label="2段階認証を必須にする" checked={err ? str(err.values.requireTotp) === '1' : r.requireTotp} />
+                <TextArea v={v} name="ipAllowlist" idPrefix={r.key} label="ログインを許可する接続元（CIDR、カンマまたは改行区切り。空欄なら制限なし）" value={err ? str(err.values.ipAllowlist) : r.ipAllowlist} rows={2} errors={err?.fields} hint="例: 192.0.2.0/24, 2001:db8::/32" />
                 <button type="submit" class="button--small">{v.locale === 'en' ? `Save ${r.key}` : `${r.label}の設定を保存`}</button>
               </form>
             </section>
