@@ -85,7 +85,7 @@ export async function createPlatform(config: Config, options: CreatePlatformOpti
   const users = new UserAdminService({ db, audit, auth, organizations, permissions, passwordMinLength: policy.passwordMinLength, passwordLogN: policy.passwordLogN });
 
   // 4. HTTP stack
-  const app = createHttpApp({ config, log, metrics, auth, secretKey });
+  const app = createHttpApp({ config, db, log, metrics, auth, secretKey });
 
   const platform: Platform = {
     config,

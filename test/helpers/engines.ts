@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import type { Engine } from '../../src/core/db/index.js';
 import { ENGINES, engineAvailable } from './db.js';
 import { startTestPlatform, type TestPlatform } from './platform.js';
+import type { PlatformModule } from '../../src/core/module.js';
 
 /**
  * Runs an integration suite once per engine against the whole platform served over HTTP.
@@ -9,7 +10,7 @@ import { startTestPlatform, type TestPlatform } from './platform.js';
  */
 export function describePlatform(
   name: string,
-  opts: { env?: Record<string, string>; smtp?: boolean },
+  opts: { env?: Record<string, string>; smtp?: boolean; modules?: PlatformModule[] },
   body: (tp: () => TestPlatform, engine: Engine) => void,
 ) {
   for (const engine of ENGINES) {

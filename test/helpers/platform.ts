@@ -8,6 +8,7 @@ import type { Platform } from '../../src/core/platform.js';
 import { consoleActor, type Actor } from '../../src/core/permissions/index.js';
 import { createPlatform, startServer, type RunningServer } from '../../src/main.js';
 import { createEmptyDatabase } from './db.js';
+import type { PlatformModule } from '../../src/core/module.js';
 import { startSmtpServer, type TestSmtpServer } from './smtp.js';
 
 export interface TestPlatform {
@@ -25,7 +26,7 @@ export interface TestPlatform {
  * The whole platform on a fresh database of the engine, served over real HTTP on a random
  * loopback port. Jobs do not poll unless asked; tests drive them with platform.jobs.drain().
  */
-export async function startTestPlatform(engine: Engine, opts: { env?: Record<string, string>; smtp?: boolean } = {}): Promise<TestPlatform> {
+export async function startTestPlatform(engine: Engine, opts: { env?: Record<string, string>; smtp?: boolean; modules?: PlatformModule[] } = {}): Promise<TestPlatform> {
   const db = await createEmptyDatabase(engine);
   const dataDir = mkdtempSync(join(tmpdir(), 'machimado-data-'));
   const smtp = opts.smtp ? await startSmtpServer() : null;
@@ -41,7 +42,7 @@ export async function startTestPlatform(engine: Engine, opts: { env?: Record<str
     ...(smtp ? { SMTP_URL: smtp.url } : {}),
     ...opts.env,
   });
-  const platform = await createPlatform(config, { log: silentLogger() });
+  const platform = await createPlatform(config, { log: silentLogger(), modules: opts.modules });
   const running = await startServer(platform);
   const baseUrl = `http://127.0.0.1:${running.port}`;
   (platform.config as { BASE_URL: string }).BASE_URL = baseUrl;

@@ -14,9 +14,12 @@ import { CidrList, resolveClientIp } from './client-ip.js';
 import type { AppEnv, SessionInfo } from './types.js';
 import type { AuthService } from '../auth/service.js';
 import { renderError } from './errors.js';
+import { hitRateLimit } from './rate-limit.js';
+import type { Db } from '../db/index.js';
 
 export interface HttpDeps {
   config: Config;
+  db: Db;
   log: Logger;
   metrics: Metrics;
   auth: AuthService;
@@ -52,7 +55,7 @@ function csrfFor(secret: string, subject: string): string {
  * security headers, static assets, client address, language, session, CSRF. Modules add routes.
  */
 export function createHttpApp(deps: HttpDeps): Hono<AppEnv> {
-  const { config, log, metrics, auth, secretKey } = deps;
+  const { config, db, log, metrics, auth, secretKey } = deps;
   const app = new Hono<AppEnv>();
   const trusted = new CidrList(config.TRUSTED_PROXIES);
   const secure = cookieSecure(config);
@@ -161,6 +164,17 @@ export function createHttpApp(deps: HttpDeps): Hono<AppEnv> {
     if (!expected || !sent || sent.length !== expected.length || !timingSafeEqual(Buffer.from(sent), Buffer.from(expected))) {
       c.get('log').warn({ path: c.req.path }, 'csrf token rejected');
       return renderError(c, 403, 'error.csrf');
+    }
+    return next();
+  });
+
+  // Residents' forms are the spam and flooding target; staff screens have their own login limit.
+  app.use(async (c, next) => {
+    if (!UNSAFE.has(c.req.method) || c.req.path.startsWith('/admin')) return next();
+    const r = await hitRateLimit(db, `public-post:${c.get('clientIp')}`, config.RATE_LIMIT_PUBLIC_POST_PER_MINUTE, 60);
+    if (!r.allowed) {
+      c.header('Retry-After', String(r.retryAfterSeconds));
+      return renderError(c, 429, 'error.rateLimited');
     }
     return next();
   });
