@@ -1,0 +1,119 @@
+import { expect, it } from 'vitest';
+import iconv from 'iconv-lite';
+import { describePlatform } from '../../../test/helpers/engines.js';
+import { HttpClient } from '../../../test/helpers/http-client.js';
+import { createStaff } from '../../../test/helpers/platform.js';
+import { parseCsv } from '../../core/csv/index.js';
+
+describePlatform('admin system screens', { env: { RATE_LIMIT_LOGIN_PER_MINUTE: '1000' } }, (tp) => {
+  let admin: HttpClient;
+
+  it('signs in', async () => {
+    const a = await createStaff(tp().platform, { roles: ['system_admin'], loginId: 'sysadmin', password: 'Sys-Admin-Pass1' });
+    admin = new HttpClient(tp().baseUrl);
+    expect((await admin.login(a.loginId, a.password)).status).toBe(303);
+  });
+
+  it('lists and filters the audit trail and exports it as CSV (UTF-8 BOM and Shift_JIS), the export itself audited', async () => {
+    const p = tp().platform;
+    await p.audit.record({ action: 'test.marker', summary: '監査テスト「カンマ,引用\"」', targetType: 'thing', targetId: 42 });
+    const list = await admin.get('/admin/audit?action=test.marker');
+    expect(list.status).toBe(200);
+    expect(list.text).toContain('監査テスト');
+    expect(list.text).not.toContain('auth.login</code>');
+    const utf8 = await fetch(`${tp().baseUrl}/admin/audit/export.csv?action=test.marker`, { headers: { cookie: [...admin.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } });
+    expect(utf8.status).toBe(200);
+    expect(utf8.headers.get('content-type')).toContain('text/csv');
+    expect(utf8.headers.get('content-disposition')).toContain("filename*=UTF-8''");
+    const bytes = Buffer.from(await utf8.arrayBuffer());
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const rows = parseCsv(bytes);
+    expect(rows[0]).toContain('日時');
+    expect(rows.slice(1).some((r) => r.includes('監査テスト「カンマ,引用"」'))).toBe(true);
+    const sjis = await fetch(`${tp().baseUrl}/admin/audit/export.csv?action=test.marker&encoding=sjis`, { headers: { cookie: [...admin.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } });
+    const text = iconv.decode(Buffer.from(await sjis.arrayBuffer()), 'cp932');
+    expect(text).toContain('監査テスト「カンマ,引用""」');
+    expect((await p.audit.list({ action: 'audit.export' }, { limit: 5 })).total).toBe(2);
+  });
+
+  it('an editor cannot export or read the audit trail', async () => {
+    const ed = await createStaff(tp().platform, { roles: ['editor'] });
+    const client = new HttpClient(tp().baseUrl);
+    await client.login(ed.loginId, ed.password);
+    expect((await client.get('/admin/audit')).status).toBe(403);
+    expect((await client.get('/admin/audit/export.csv')).status).toBe(403);
+    const dash = await client.get('/admin');
+    expect(dash.text).not.toContain('href="/admin/users"');
+    expect(dash.text).not.toContain('href="/admin/audit"');
+    expect(dash.text).toContain('href="/admin/account"');
+  });
+
+  it('the administrator sees the full menu', async () => {
+    const dash = await admin.get('/admin');
+    for (const href of ['/admin/users', '/admin/roles', '/admin/organizations', '/admin/audit', '/admin/jobs', '/admin/mail', '/admin/calendar', '/admin/backups']) {
+      expect(dash.text).toContain(`href="${href}"`);
+    }
+  });
+
+  it('shows the outbox without SMTP; reading a mail body is audited', async () => {
+    const p = tp().platform;
+    const id = await p.mail.send({ to: 'resident@example.jp', subject: '受付のお知らせ', text: '本文です' });
+    const list = await admin.get('/admin/mail?status=outbox');
+    expect(list.text).toContain('送信箱');
+    expect(list.text).toContain('受付のお知らせ');
+    const detail = await admin.get(`/admin/mail/${id}`);
+    expect(detail.text).toContain('本文です');
+    const reads = await p.audit.list({ action: 'mail.read', targetId: String(id) }, { limit: 5 });
+    expect(reads.total).toBe(1);
+    expect(reads.rows[0]!.actorLogin).toBe('sysadmin');
+  });
+
+  it('shows jobs with their last run, runs one on demand and retries a dead one', async () => {
+    const p = tp().platform;
+    await admin.get('/admin/jobs');
+    const run = await admin.post('/admin/jobs/run', { name: 'sessions.purge' });
+    expect(run.status).toBe(303);
+    await p.jobs.drain();
+    const page = await admin.get('/admin/jobs');
+    expect(page.text).toContain('期限切れセッションの削除');
+    expect(page.text).toMatch(/status--good">done/);
+    expect((await p.audit.list({ action: 'job.run' }, { limit: 5 })).total).toBe(1);
+    expect((await admin.post('/admin/jobs/run', { name: 'no.such.job' })).status).toBe(404);
+  });
+
+  it('takes a backup from the admin screen', async () => {
+    const p = tp().platform;
+    await admin.get('/admin/backups');
+    expect((await admin.post('/admin/backups/run', {})).status).toBe(303);
+    await p.jobs.drain();
+    const page = await admin.get('/admin/backups');
+    expect(page.text).toMatch(/machimado-\d{8}-\d{6}/);
+    expect((await p.backup.list()).length).toBeGreaterThan(0);
+  });
+
+  it('adds and removes an extra closed day that the calendar then honours', async () => {
+    const p = tp().platform;
+    await admin.get('/admin/calendar');
+    expect((await admin.post('/admin/calendar/closed', { day: '2031-06-10', reason: '庁舎の電気設備点検' })).status).toBe(303);
+    await p.calendar.load();
+    expect(p.calendar.isBusinessDay(new Date('2031-06-10T03:00:00Z'))).toBe(false);
+    const page = await admin.get('/admin/calendar?year=2031');
+    expect(page.text).toContain('庁舎の電気設備点検');
+    const id = (await p.calendar.listClosedDays({ organizationId: null, year: 2031 }))[0]!.id;
+    expect((await admin.post(`/admin/calendar/closed/${id}/delete`, {})).status).toBe(303);
+    await p.calendar.load();
+    expect(p.calendar.isBusinessDay(new Date('2031-06-10T03:00:00Z'))).toBe(true);
+  });
+
+  it('deleting a user wipes the personal data it no longer needs (S-01)', async () => {
+    const p = tp().platform;
+    const u = await createStaff(p, { roles: ['editor'], email: 'leaving@example.lg.jp' });
+    await admin.get(`/admin/users/${u.id}`);
+    await admin.post(`/admin/users/${u.id}/delete`, { confirm: '1' });
+    const row = await p.db.selectFrom('users').selectAll().where('id', '=', u.id).executeTakeFirstOrThrow();
+    expect(row.email).toBeNull();
+    expect(row.totp_secret).toBeNull();
+    expect(row.login_id).not.toBe(u.loginId);
+    expect((await new HttpClient(tp().baseUrl).login(u.loginId, u.password)).status).toBe(401);
+  });
+});
