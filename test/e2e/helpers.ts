@@ -90,7 +90,7 @@ export async function checkA11y(page: Page, label: string): Promise<void> {
     for (const el of document.querySelectorAll('[id]')) seen.set(el.id, (seen.get(el.id) ?? 0) + 1);
     return [...seen].filter(([, n]) => n > 1).map(([id, n]) => `${id} ×${n}`);
   });
-  expect(duplicates, `duplicate ids on ${label} (${page.url()})`).toEqual([]);
+  expect(duplicates, `duplicate ids on ${label} (${page.url()}): ${duplicates.join(', ')}`).toEqual([]);
 }
 
 /** Signs in through the login form using its visible labels, as a keyboard or screen-reader user would. */

@@ -38,7 +38,7 @@ export function AdminLayout(props: { v: View; title: string; menu: MenuEntry[]; 
   return (
     <Document v={v} title={props.title} siteName={`${t('app.name')} ${t('app.admin')}`}>
       <a class="skip-link" href="#main">{t('common.skip')}</a>
-      <div class="admin">
+      <div class={v.actor ? 'admin' : 'admin admin--signed-out'}>
         {v.actor ? (
           <nav class="admin-nav" aria-label={t('nav.menu')}>
             <h2>{t('app.name')}</h2>
@@ -50,9 +50,7 @@ export function AdminLayout(props: { v: View; title: string; menu: MenuEntry[]; 
               ))}
             </ul>
           </nav>
-        ) : (
-          <div class="admin-nav" />
-        )}
+        ) : null}
         <div class="admin-main">
           <header class="site-header">
             <div class="site-header__inner">
