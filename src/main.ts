@@ -174,10 +174,15 @@ export async function startServer(platform: Platform, opts: { handleSignals?: bo
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       }, config.SHUTDOWN_TIMEOUT_MS);
       force.unref();
+      // A keep-alive connection turns idle only after its in-flight response; keep closing idle
+      // ones until the server has none, or close() would wait for the client's keep-alive timeout.
+      const idle = (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.bind(server);
+      const sweep = setInterval(() => idle?.(), 50);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        idle?.();
       });
+      clearInterval(sweep);
       clearTimeout(force);
       await platform.close();
       log.info('stopped');

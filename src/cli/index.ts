@@ -50,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
           '',
           '================================================================',
           ' まちまど の初回起動です。管理者アカウントを作成しました。',
-          ` 管理画面:   ${config.BASE_URL}/admin`,
+          ` 管理画面:   ${process.env.BASE_URL ? config.BASE_URL : `http://localhost:${running.port}`}/admin`,
           ` ログインID: ${admin.loginId}`,
           ` 初期パスワード（一度だけ表示）: ${admin.password}`,
           ' 最初のログインでパスワードの変更を求めます。',

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { openDatabase, type Db } from '../../src/core/db/index.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = fileURLToPath(new URL('../../bin/machimado.js', import.meta.url));
@@ -57,4 +58,18 @@ export function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** Opens the database for one look and closes it again (the CLI must find it unlocked). */
+export async function withDb<T>(url: string, fn: (db: Db) => Promise<T>): Promise<T> {
+  const handle = openDatabase(url, { poolSize: 1 });
+  try {
+    return await fn(handle.db);
+  } finally {
+    await handle.close();
+  }
+}
+
+export function explain(r: CliResult): string {
+  return `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 }
