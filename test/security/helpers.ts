@@ -35,8 +35,8 @@ const TABLES = [
 ] as const;
 
 /** Row counts of every table the admin screens can write to (proves "nothing was written"). */
-export async function tableCounts(p: Platform): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
+export async function tableCounts(p: Platform): Promise<Record<(typeof TABLES)[number], number>> {
+  const out = {} as Record<(typeof TABLES)[number], number>;
   for (const t of TABLES) {
     const row = await p.db
       .selectFrom(t)
@@ -77,4 +77,37 @@ export function staysOnSite(location: string | null, origin = 'http://city.examp
   if (location === null) return false;
   const resolved = new URL(location, `${origin}/some/page`);
   return resolved.origin === origin;
+}
+
+/**
+ * A POST over node:http that still reports the response when the server answers early and
+ * closes the connection while the body is being sent (as it should for a 413).
+ */
+export function rawPost(baseUrl: string, path: string, body: Buffer | string, headers: Record<string, string>, opts: { chunked?: boolean } = {}): Promise<{ status: number; body: string }> {
+  const u = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const lengthHeader: Record<string, string> = opts.chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(Buffer.byteLength(body)) };
+    const req = httpRequest({ host: u.hostname, port: u.port, method: 'POST', path, agent: false, headers: { ...lengthHeader, ...headers } }, (res) => {
+      answered = true;
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', (e) => {
+      if (!answered) reject(e);
+    });
+    if (!opts.chunked) return void req.end(body);
+    const buf = Buffer.from(body);
+    let i = 0;
+    const pump = () => {
+      while (i < buf.length) {
+        const more = req.write(buf.subarray(i, (i += 64 * 1024)));
+        if (!more) return void req.once('drain', pump);
+      }
+      req.end();
+    };
+    pump();
+  });
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { sql, type SqlBool } from 'kysely';
 import type { AuditService } from '../audit/index.js';
 import type { Db } from '../db/index.js';
 import { isUniqueViolation, nowIso } from '../db/index.js';
@@ -70,7 +71,9 @@ export class UserAdminService {
     if (scope) q = q.where('users.organization_id', 'in', scope.size ? [...scope] : [-1]);
     if (filter.q) {
       const like = `%${filter.q.replace(/[%_\\]/g, (m) => `\\${m}`)}%`;
-      q = q.where((eb) => eb.or([eb('users.login_id', 'like', like), eb('users.display_name', 'like', like), eb('users.email', 'like', like)]));
+      // SQLite has no default LIKE escape character, so the ESCAPE clause is what makes \% and \_ literal there.
+      const match = (col: string) => sql<SqlBool>`${sql.ref(col)} like ${like} escape '\\'`;
+      q = q.where((eb) => eb.or([match('users.login_id'), match('users.display_name'), match('users.email')]));
     }
     if (filter.status === 'locked') q = q.where('users.locked_at', 'is not', null);
     else if (filter.status) q = q.where('users.status', '=', filter.status);
@@ -94,6 +97,8 @@ export class UserAdminService {
 
   /** One user, or NotFoundError when it does not exist or lies outside the actor's organisations. */
   async get(actor: Actor, id: number) {
+    // An id beyond the INTEGER column range would be a database error (500) on PostgreSQL.
+    if (!Number.isSafeInteger(id) || id <= 0 || id > 2_147_483_647) throw new NotFoundError();
     const user = await this.deps.db.selectFrom('users').selectAll().where('id', '=', id).where('status', '!=', 'deleted').executeTakeFirst();
     if (!user) throw new NotFoundError();
     const scope = await this.scopeIds(actor);
@@ -107,6 +112,16 @@ export class UserAdminService {
     return this.deps.permissions
       .roles()
       .filter((r) => actor.allOrganizations || (r.scope !== 'all' && !r.permissions.includes('*')));
+  }
+
+  /**
+   * A scoped administrator may only act on accounts whose every role it could grant itself, so a
+   * site administrator cannot disable, delete, demote or re-password a system administrator or an
+   * operator who happens to belong to its organisation.
+   */
+  private manageable(actor: Actor, user: { roles: string[] }): boolean {
+    const grantable = new Set(this.grantableRoles(actor).map((r) => r.key));
+    return user.roles.every((r) => grantable.has(r));
   }
 
   private async parse(actor: Actor, input: UserInput, creating: boolean) {
@@ -190,6 +205,7 @@ export class UserAdminService {
 
   async update(actor: Actor, id: number, input: UserInput, meta: RequestMeta): Promise<void> {
     const before = await this.get(actor, id);
+    if (!this.manageable(actor, before)) throw new InputError({ roles: 'このユーザは、あなたが付与できない権限グループを持っているため変更できません。' });
     const data = await this.parse(actor, { ...input, loginId: input.loginId ?? before.login_id }, false);
     if (id === actor.id && !data.roles.every((r) => before.roles.includes(r)) ) {
       // Nobody raises their own privileges.
@@ -253,6 +269,7 @@ export class UserAdminService {
   private async simpleChange(actor: Actor, id: number, meta: RequestMeta, action: string, summary: (login: string) => string, set: Record<string, unknown>, endSessions: boolean) {
     const user = await this.get(actor, id);
     if (id === actor.id && action !== 'user.unlock') throw new ForbiddenError('自分自身には実行できません。');
+    if (!this.manageable(actor, user)) throw new ForbiddenError('このユーザは、あなたが付与できない権限グループを持っているため操作できません。');
     await this.deps.db.transaction().execute(async (tx) => {
       await tx.updateTable('users').set({ ...set, updated_at: nowIso() }).where('id', '=', id).execute();
       if (endSessions) await tx.deleteFrom('sessions').where('user_id', '=', id).execute();
@@ -289,7 +306,8 @@ export class UserAdminService {
   }
 
   async resetTotp(actor: Actor, id: number, meta: RequestMeta): Promise<void> {
-    await this.get(actor, id);
+    const user = await this.get(actor, id);
+    if (!this.manageable(actor, user)) throw new ForbiddenError('このユーザは、あなたが付与できない権限グループを持っているため操作できません。');
     await this.deps.auth.disableTotp(id, actor, meta);
   }
 

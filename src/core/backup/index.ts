@@ -424,6 +424,10 @@ export class BackupService {
    */
   async verify(file: string): Promise<{ ok: boolean; expected: string | null; actual: string }> {
     const path = this.resolveFile(file);
+    // Only machimado backup files are read, so "../../etc/passwd" or any other file is never opened.
+    if (!parseName(basename(path))) {
+      throw new BackupError(`バックアップファイル名の形式が違います / not a machimado backup file name: ${basename(path)}`, 'invalid_name');
+    }
     if (!existsSync(path)) throw new BackupError(`バックアップファイルが見つかりません / backup file not found: ${path}`, 'not_found');
     const [expected, actual] = await Promise.all([this.readChecksum(path), sha256File(path)]);
     return { ok: expected !== null && expected === actual, expected, actual };

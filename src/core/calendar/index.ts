@@ -346,6 +346,8 @@ export class BusinessCalendar {
    * @example await calendar.removeClosedDay(id)
    */
   async removeClosedDay(id: number): Promise<void> {
+    // Beyond the INTEGER column range PostgreSQL raises an error; such a row cannot exist anyway.
+    if (!Number.isSafeInteger(id) || id <= 0 || id > 2_147_483_647) return;
     await this.db.deleteFrom('closed_days').where('id', '=', id).execute();
     await this.load();
   }

@@ -193,9 +193,13 @@ export function createHttpApp(deps: HttpDeps): Hono<AppEnv> {
   return app;
 }
 
-/** Only same-site relative paths, so a link cannot bounce a user to another site (open redirect). */
+/**
+ * Only same-site relative paths, so a link cannot bounce a user to another site (open redirect).
+ * Browsers drop tabs and line breaks from URLs, so "/\t/evil.example" would become "//evil.example":
+ * any control character is refused, not only CR/LF.
+ */
 export function safeNext(next: string | undefined, fallback = '/'): string {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || /[\r\n]/.test(next)) return fallback;
+  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || /[\u0000-\u001f\u007f]/.test(next)) return fallback;
   return next;
 }
 

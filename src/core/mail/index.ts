@@ -225,6 +225,8 @@ export class MailService {
 
   /** One message by id. @example const m = await mail.get(12) */
   async get(id: number): Promise<MailRow | undefined> {
+    // Beyond the INTEGER column range PostgreSQL raises an error instead of finding nothing.
+    if (!Number.isSafeInteger(id) || id <= 0 || id > 2_147_483_647) return undefined;
     return this.opts.db.selectFrom('mail_messages').selectAll().where('id', '=', id).executeTakeFirst();
   }
 

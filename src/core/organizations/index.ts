@@ -85,6 +85,8 @@ export class OrganizationService {
   async create(actor: Actor, input: OrganizationInput, meta: RequestMeta): Promise<number> {
     const data = this.parse(input);
     if (data.parentId !== null && !(await this.get(data.parentId))) throw new InputError({ parentId: '上位組織が見つかりません。' });
+    // A scoped administrator adds organisations only inside its own tree.
+    if (!(await this.canAccess(actor, data.parentId))) throw new InputError({ parentId: '管理できる組織を上位組織に選んでください。' });
     try {
       return await this.deps.db.transaction().execute(async (tx) => {
         const at = nowIso();
@@ -111,6 +113,10 @@ export class OrganizationService {
     const data = this.parse(input);
     if (data.parentId !== null) {
       if ((await this.subtree(id)).has(data.parentId)) throw new InputError({ parentId: '自分自身や下位の組織を上位組織にはできません。' });
+    }
+    // Moving an organisation is allowed only into the actor's own tree (keeping the parent is always fine).
+    if (data.parentId !== before.parentId && !(await this.canAccess(actor, data.parentId))) {
+      throw new InputError({ parentId: '管理できる組織を上位組織に選んでください。' });
     }
     try {
       await this.deps.db.transaction().execute(async (tx) => {

@@ -26,8 +26,9 @@ function auditFilterFrom(c: Context<AppEnv>): { filter: AuditFilter; query: URLS
   const to = q('to');
   const filter: AuditFilter = {
     // The audit service reads YYYY-MM-DD as a whole JST day.
-    from: from && ISO_DATE.test(from) ? from : undefined,
-    to: to && ISO_DATE.test(to) ? to : undefined,
+    // A well-formed but impossible date (2026-99-99) would make the audit service throw (500).
+    from: from && ISO_DATE.test(from) && !Number.isNaN(Date.parse(from)) ? from : undefined,
+    to: to && ISO_DATE.test(to) && !Number.isNaN(Date.parse(to)) ? to : undefined,
     action: q('action'),
     actorLogin: q('actor'),
     targetType: q('targetType'),
