@@ -37,6 +37,8 @@ export interface AuditFilter {
   targetType?: string;
   targetId?: string;
   organizationId?: number;
+  /** Only entries of these organisations (a scoped administrator's reach); entries without one are excluded. */
+  organizationIds?: number[];
   /** Substring of summary, actor login, target id, IP or details. */
   q?: string;
 }
@@ -431,6 +433,7 @@ export class AuditService {
       if (f.targetType) c.push(eb('audit_log.target_type', '=', f.targetType));
       if (f.targetId) c.push(eb('audit_log.target_id', '=', f.targetId));
       if (f.organizationId != null) c.push(eb('audit_log.organization_id', '=', f.organizationId));
+      if (f.organizationIds) c.push(eb('audit_log.organization_id', 'in', f.organizationIds.length ? f.organizationIds : [-1]));
       if (q) {
         const like = (col: string) => sql<SqlBool>`lower(cast(${sql.ref(col)} as text)) like ${q} escape '\\'`;
         c.push(eb.or([like('audit_log.summary'), like('audit_log.actor_login'), like('audit_log.target_id'), like('audit_log.ip'), like('audit_log.details')]));

@@ -404,6 +404,7 @@ export class AuthService {
           subject: t('reset.mailSubject'),
           text: t('reset.mailBody', { name: user.display_name, minutes, url }),
           category: 'password_reset',
+          sensitive: true,
         },
         tx,
       );

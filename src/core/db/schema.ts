@@ -152,6 +152,8 @@ export interface MailMessageTable {
   text_body: string;
   html_body: string | null;
   category: string | null;
+  /** 1 when the body holds a secret (a reset link): hidden in the admin and wiped once sent. */
+  sensitive: number;
   status: MailStatus;
   attempts: number;
   last_error: string | null;

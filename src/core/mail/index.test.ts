@@ -3,7 +3,7 @@ import { describeEngines } from '../../../test/helpers/db.js';
 import { startSmtpServer, type TestSmtpServer } from '../../../test/helpers/smtp.js';
 import { silentLogger } from '../log.js';
 import { JobRunner } from '../jobs/index.js';
-import { MailService, MailValidationError, validateMail } from './index.js';
+import { MailService, MailValidationError, validateMail, SENSITIVE_WIPED } from './index.js';
 
 const T0 = new Date('2030-04-01T00:00:00.000Z');
 const HOUR = 3_600_000;
@@ -59,6 +59,21 @@ describeEngines('mail service', (t, engine) => {
     expect(row).toMatchObject({ status: 'sent', attempts: 1, last_error: null, sent_at: T0.toISOString(), category: 'password-reset' });
     expect(row.message_id).toBeTruthy();
     expect(received.headers['message-id']).toBe(row.message_id);
+  });
+
+  it('wipes the body of a sensitive message once it has been delivered', async () => {
+    const server = await smtp();
+    const { jobs, mail } = setup(server.url);
+    const text = 'https://city.example.jp/admin/password-reset/SECRET-TOKEN-123';
+    const id = await mail.send({ to: 'secret@example.jp', subject: '再設定', text, sensitive: true });
+    expect((await mail.get(id))!.text_body).toBe(text);
+    await jobs.drain();
+    expect((await server.waitFor((m) => m.to.includes('secret@example.jp'))).text).toBe(text);
+    const row = (await mail.get(id))!;
+    expect(row.status).toBe('sent');
+    expect(row.sensitive).toBe(1);
+    expect(row.text_body).toBe(SENSITIVE_WIPED);
+    expect(row.text_body).not.toContain('SECRET-TOKEN');
   });
 
   it('stores mail in the outbox without SMTP and queues no delivery job', async () => {

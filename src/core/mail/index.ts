@@ -17,6 +17,11 @@ export interface MailInput {
   html?: string;
   /** Free label for the admin list, e.g. 'password-reset'. */
   category?: string;
+  /**
+   * The body holds a secret (a password-reset link). Staff who read mail cannot see it, and it
+   * is wiped from the database as soon as the message has been handed to the SMTP server.
+   */
+  sensitive?: boolean;
 }
 
 /** Invalid mail input; `fields` maps each bad field to a Japanese message for the form. */
@@ -42,6 +47,9 @@ export interface MailServiceOptions {
 }
 
 export const MAIL_DELIVER_JOB = 'mail.deliver';
+
+/** What a sensitive message's body becomes once it has been delivered. */
+export const SENSITIVE_WIPED = '（機密情報を含むため、送信後に本文を消去しました）';
 
 // CR/LF would let a caller add headers (Bcc: …); NUL and other controls have no business there either.
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
@@ -141,6 +149,7 @@ export class MailService {
           text_body: msg.text,
           html_body: msg.html ?? null,
           category: msg.category ?? null,
+          sensitive: input.sensitive ? 1 : 0,
           status: this.opts.smtpUrl ? 'queued' : 'outbox',
           attempts: 0,
           last_error: null,
@@ -186,7 +195,14 @@ export class MailService {
       });
       await db
         .updateTable('mail_messages')
-        .set({ status: 'sent', attempts, message_id: info.messageId ?? null, sent_at: this.now().toISOString(), last_error: null })
+        .set({
+          status: 'sent',
+          attempts,
+          message_id: info.messageId ?? null,
+          sent_at: this.now().toISOString(),
+          last_error: null,
+          ...(row.sensitive ? { text_body: SENSITIVE_WIPED, html_body: null } : {}),
+        })
         .where('id', '=', id)
         .execute();
       this.opts.log.info({ mailId: id, messageId: info.messageId }, 'mail sent');

@@ -15,12 +15,25 @@ import { contentDisposition } from '../../core/csv/index.js';
 import { CalendarValidationError } from '../../core/calendar/index.js';
 import { actorRef } from '../../core/organizations/index.js';
 import type { MailStatus } from '../../core/mail/index.js';
+import type { Actor } from '../../core/permissions/index.js';
+
+/**
+ * A reset link lets its reader take over the account; only someone who may already reset every
+ * account's password (installation-wide user management) may see such a body.
+ */
+function mayReadSecrets(actor: Actor): boolean {
+  return actor.allOrganizations && actor.permissions.has(P.usersManage);
+}
 
 const AUDIT_PROBLEM: Record<string, string> = { altered: '記録が書き換えられています', broken_link: '前後の記録のつながりが壊れています（削除または挿入）', gap: '記録の番号が欠けています（削除）', head: '最新の記録が削除されています' };
 const WEEKDAYS = ['日', '月', '火', '水', '木', '金', '土'];
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-function auditFilterFrom(c: Context<AppEnv>): { filter: AuditFilter; query: URLSearchParams } {
+/**
+ * The audit filter from the query string, narrowed to what the actor may see: a scoped
+ * administrator reads only the entries of their own organisations.
+ */
+async function auditFilterFrom(c: Context<AppEnv>, p: Platform): Promise<{ filter: AuditFilter; query: URLSearchParams }> {
   const q = (k: string, max = 100) => c.req.query(k)?.trim().slice(0, max) || undefined;
   const from = q('from');
   const to = q('to');
@@ -35,6 +48,8 @@ function auditFilterFrom(c: Context<AppEnv>): { filter: AuditFilter; query: URLS
     targetId: q('targetId'),
     q: q('q'),
   };
+  const actor = c.get('actor');
+  if (actor && !actor.allOrganizations) filter.organizationIds = actor.organizationId === null ? [] : [...(await p.organizations.subtree(actor.organizationId))];
   const query = new URLSearchParams();
   for (const k of ['from', 'to', 'action', 'actor', 'targetType', 'targetId', 'q']) {
     const v = q(k);
@@ -51,7 +66,7 @@ export function mountSystemRoutes(app: Hono<AppEnv>, p: Platform) {
   app.get('/admin/audit', async (c) => {
     const v = viewOf(c);
     const page = paging(c);
-    const { filter, query } = auditFilterFrom(c);
+    const { filter, query } = await auditFilterFrom(c, p);
     const [{ rows, total }, actions] = await Promise.all([p.audit.list(filter, page), p.audit.actions()]);
     const canExport = v.actor?.permissions.has(P.auditExport);
     return (c.html(
@@ -121,7 +136,7 @@ export function mountSystemRoutes(app: Hono<AppEnv>, p: Platform) {
   });
 
   app.get('/admin/audit/export.csv', requirePermission(P.auditExport), async (c) => {
-    const { filter, query } = auditFilterFrom(c);
+    const { filter, query } = await auditFilterFrom(c, p);
     const encoding = c.req.query('encoding') === 'sjis' ? 'sjis' : 'utf8bom';
     const actor = actorOf(c);
     await p.audit.record({ actor: actorRef(actor), organizationId: actor.organizationId, ...requestMeta(c), action: 'audit.export', targetType: 'audit_log', summary: `操作ログをCSV出力しました（${encoding}、条件: ${query.toString() || 'なし'}）` });
@@ -281,7 +296,11 @@ export function mountSystemRoutes(app: Hono<AppEnv>, p: Platform) {
           {m.last_error ? <><dt>エラー</dt><dd>{m.last_error}</dd></> : null}
         </dl>
         <h2>本文</h2>
-        <pre class="mail-body" data-testid="mail-body">{m.text_body}</pre>
+        {m.sensitive && !mayReadSecrets(actor) ? (
+          <p data-testid="mail-body">本文に機密情報（パスワード再設定リンクなど）が含まれるため表示しません。</p>
+        ) : (
+          <pre class="mail-body" data-testid="mail-body">{m.text_body}</pre>
+        )}
         <p><a href="/admin/mail">{v.t('common.back')}</a></p>
       </AdminLayout>,
     );

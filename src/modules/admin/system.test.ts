@@ -48,6 +48,26 @@ describePlatform('admin system screens', { env: { RATE_LIMIT_LOGIN_PER_MINUTE: '
     expect(dash.text).toContain('href="/admin/account"');
   });
 
+  it("a municipality's site administrator reads only its own organisations' audit entries", async () => {
+    const p = tp().platform;
+    const { createOrganization } = await import('../../../test/helpers/platform.js');
+    const a = await createOrganization(p, { name: '監査A市' });
+    const b = await createOrganization(p, { name: '監査B市' });
+    await p.audit.record({ action: 'test.scope', summary: 'A市の操作', organizationId: a });
+    await p.audit.record({ action: 'test.scope', summary: 'B市の操作', organizationId: b });
+    const siteAdmin = await createStaff(p, { roles: ['site_admin'], organizationId: a });
+    const client = new HttpClient(tp().baseUrl);
+    await client.login(siteAdmin.loginId, siteAdmin.password);
+    const list = await client.get('/admin/audit?action=test.scope');
+    expect(list.text).toContain('A市の操作');
+    expect(list.text).not.toContain('B市の操作');
+    const csv = await client.get('/admin/audit/export.csv?action=test.scope');
+    expect(csv.text).toContain('A市の操作');
+    expect(csv.text).not.toContain('B市の操作');
+    const all = await admin.get('/admin/audit?action=test.scope');
+    expect(all.text).toContain('B市の操作');
+  });
+
   it('the administrator sees the full menu', async () => {
     const dash = await admin.get('/admin');
     for (const href of ['/admin/users', '/admin/roles', '/admin/organizations', '/admin/audit', '/admin/jobs', '/admin/mail', '/admin/calendar', '/admin/backups']) {

@@ -146,6 +146,7 @@ export const coreMigrations: PlatformMigration[] = [
         .addColumn('text_body', 'text', (c) => c.notNull())
         .addColumn('html_body', 'text')
         .addColumn('category', 'text')
+        .$call((t) => k.bool(t, 'sensitive'))
         .addColumn('status', 'text', (c) => c.notNull())
         .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
         .addColumn('last_error', 'text')
