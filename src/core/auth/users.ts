@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { sql, type SqlBool } from 'kysely';
 import type { AuditService } from '../audit/index.js';
 import type { Db } from '../db/index.js';
-import { isUniqueViolation, nowIso } from '../db/index.js';
+import { isRowId, isUniqueViolation, nowIso } from '../db/index.js';
 import type { UserStatus } from '../db/schema.js';
 import { ForbiddenError, InputError, NotFoundError } from '../errors.js';
 import { fieldErrors } from '../http/validate.js';
@@ -97,8 +97,7 @@ export class UserAdminService {
 
   /** One user, or NotFoundError when it does not exist or lies outside the actor's organisations. */
   async get(actor: Actor, id: number) {
-    // An id beyond the INTEGER column range would be a database error (500) on PostgreSQL.
-    if (!Number.isSafeInteger(id) || id <= 0 || id > 2_147_483_647) throw new NotFoundError();
+    if (!isRowId(id)) throw new NotFoundError();
     const user = await this.deps.db.selectFrom('users').selectAll().where('id', '=', id).where('status', '!=', 'deleted').executeTakeFirst();
     if (!user) throw new NotFoundError();
     const scope = await this.scopeIds(actor);

@@ -1,5 +1,6 @@
 import holidayJp from '@holiday-jp/holiday_jp';
 import type { Db } from '../db/index.js';
+import { isRowId } from '../db/index.js';
 
 /** Opening hours for one weekday (0 = Sunday … 6 = Saturday), 'HH:MM' in JST. */
 export interface OfficeHours {
@@ -166,6 +167,12 @@ export class BusinessCalendar {
     const key = jstDateKey(date);
     const md = key.slice(5);
     return md >= '12-29' || md <= '01-03';
+  }
+
+  /** True when the organization (null: the installation default) has hours of its own. */
+  hasOwnOfficeHours(organizationId: number | null): boolean {
+    this.cached();
+    return Boolean(this.hours.get(organizationId)?.length);
   }
 
   /**
@@ -346,8 +353,7 @@ export class BusinessCalendar {
    * @example await calendar.removeClosedDay(id)
    */
   async removeClosedDay(id: number): Promise<void> {
-    // Beyond the INTEGER column range PostgreSQL raises an error; such a row cannot exist anyway.
-    if (!Number.isSafeInteger(id) || id <= 0 || id > 2_147_483_647) return;
+    if (!isRowId(id)) return;
     await this.db.deleteFrom('closed_days').where('id', '=', id).execute();
     await this.load();
   }

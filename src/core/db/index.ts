@@ -75,6 +75,14 @@ export function nowIso(date: Date = new Date()): string {
   return date.toISOString();
 }
 
+/**
+ * Could this be a row id? Ids are 32-bit integers on both engines; a larger number from a URL
+ * would be a database error on PostgreSQL instead of "not found".
+ */
+export function isRowId(id: number): boolean {
+  return Number.isSafeInteger(id) && id > 0 && id <= 2_147_483_647;
+}
+
 /** True when the database answers a trivial query. */
 export async function ping(db: Db): Promise<boolean> {
   try {

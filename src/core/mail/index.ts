@@ -3,6 +3,7 @@ import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { z } from 'zod';
 import type { Database, Db } from '../db/index.js';
+import { isRowId } from '../db/index.js';
 import type { MailMessageTable, MailStatus } from '../db/schema.js';
 import type { JobDefinition, JobRunner } from '../jobs/index.js';
 import type { Logger } from '../log.js';
@@ -241,8 +242,7 @@ export class MailService {
 
   /** One message by id. @example const m = await mail.get(12) */
   async get(id: number): Promise<MailRow | undefined> {
-    // Beyond the INTEGER column range PostgreSQL raises an error instead of finding nothing.
-    if (!Number.isSafeInteger(id) || id <= 0 || id > 2_147_483_647) return undefined;
+    if (!isRowId(id)) return undefined;
     return this.opts.db.selectFrom('mail_messages').selectAll().where('id', '=', id).executeTakeFirst();
   }
 

@@ -7,6 +7,7 @@ import { mountAuthRoutes } from './auth-routes.js';
 import { mountUserRoutes } from './users-routes.js';
 import { mountAccountRoutes } from './account-routes.js';
 import { mountSystemRoutes } from './system-routes.js';
+import { mountCalendarRoutes } from './calendar-routes.js';
 import { adminCliCommands } from './cli.js';
 
 /**
@@ -92,5 +93,6 @@ export const adminModule = defineModule({
     mountAccountRoutes(app, p);
     mountUserRoutes(app, p);
     mountSystemRoutes(app, p);
+    mountCalendarRoutes(app, p);
   },
 });

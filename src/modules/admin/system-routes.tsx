@@ -12,7 +12,6 @@ import { CORE_PERMISSIONS as P } from '../../core/core-module.js';
 import { actorOf, paging, requirePermission } from './guards.js';
 import type { AuditFilter } from '../../core/audit/index.js';
 import { contentDisposition } from '../../core/csv/index.js';
-import { CalendarValidationError } from '../../core/calendar/index.js';
 import { actorRef } from '../../core/organizations/index.js';
 import type { MailStatus } from '../../core/mail/index.js';
 import type { Actor } from '../../core/permissions/index.js';
@@ -26,7 +25,6 @@ function mayReadSecrets(actor: Actor): boolean {
 }
 
 const AUDIT_PROBLEM: Record<string, string> = { altered: '記録が書き換えられています', broken_link: '前後の記録のつながりが壊れています（削除または挿入）', gap: '記録の番号が欠けています（削除）', head: '最新の記録が削除されています' };
-const WEEKDAYS = ['日', '月', '火', '水', '木', '金', '土'];
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /**
@@ -304,87 +302,6 @@ export function mountSystemRoutes(app: Hono<AppEnv>, p: Platform) {
         <p><a href="/admin/mail">{v.t('common.back')}</a></p>
       </AdminLayout>,
     );
-  });
-
-  // Business calendar (O-01)
-  app.use('/admin/calendar', requirePermission(P.calendarManage));
-  app.use('/admin/calendar/*', requirePermission(P.calendarManage));
-  const calendarPage = async (c: Context<AppEnv>, errors?: FieldErrors, values: Record<string, string> = {}) => {
-    const v = viewOf(c);
-    const now = new Date();
-    const year = Number(c.req.query('year')) || Number(new Intl.DateTimeFormat('en', { timeZone: 'Asia/Tokyo', year: 'numeric' }).format(now));
-    const closed = await p.calendar.listClosedDays({ organizationId: null, year });
-    const hours = p.calendar.officeHours(null);
-    const open = p.calendar.isOpenAt(now);
-    const holiday = p.calendar.holiday(now);
-    return (
-      <AdminLayout v={v} title={v.t('nav.calendar')} menu={p.menu}>
-        {c.req.query('saved') ? <Notice kind="success"><p>{v.t('common.saved')}</p></Notice> : null}
-        <p>
-          {v.t('dashboard.calendar')}: {p.calendar.isBusinessDay(now) ? v.t('dashboard.open') : v.t('dashboard.closed')}
-          {holiday ? `（${holiday}）` : ''} — 現在は{open ? '受付時間内' : '受付時間外'}です。次の開庁: {formatDateTime(p.calendar.nextOpening(now).toISOString(), v.locale)}
-        </p>
-        <p>祝日（内閣府公表の国民の祝日）と年末年始（12月29日～1月3日）は自動で閉庁日になります。ここでは、それ以外の臨時閉庁日と標準の受付時間を設定します。</p>
-        <h2>標準の受付時間</h2>
-        <ul>
-          {hours.map((h) => <li>{WEEKDAYS[h.weekday]}曜日 {h.opens}～{h.closes}</li>)}
-        </ul>
-        <h2>臨時閉庁日（{year}年）</h2>
-        <div class="table-wrap">
-          <table>
-            <thead><tr><th scope="col">日付</th><th scope="col">理由</th><th scope="col">{v.t('common.actions')}</th></tr></thead>
-            <tbody>
-              {closed.length === 0 ? <tr><td colspan={3}>{v.t('common.none')}</td></tr> : null}
-              {closed.map((d) => (
-                <tr>
-                  <td>{d.day}</td><td>{d.reason}</td>
-                  <td>
-                    <form method="post" action={`/admin/calendar/closed/${d.id}/delete`} class="inline-form">
-                      <Csrf v={v} />
-                      <button type="submit" class="button--small button--secondary">{v.t('common.delete')}<span class="visually-hidden">: {d.day}</span></button>
-                    </form>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-        <h3>臨時閉庁日を追加</h3>
-        <ErrorSummary v={v} errors={errors} labels={{ day: '日付', reason: '理由' }} />
-        <form method="post" action="/admin/calendar/closed" class="form" novalidate>
-          <Csrf v={v} />
-          <TextField v={v} name="day" type="date" label="日付" value={values.day ?? ''} required errors={errors} />
-          <TextField v={v} name="reason" label="理由" value={values.reason ?? ''} required errors={errors} hint="例: 庁舎停電のため" />
-          <div class="actions"><button type="submit">追加する</button></div>
-        </form>
-      </AdminLayout>
-    );
-  };
-  app.get('/admin/calendar', async (c) => c.html(await calendarPage(c)));
-  app.post('/admin/calendar/closed', async (c) => {
-    const form = await readForm(c);
-    const values = { day: str(form.day).trim(), reason: str(form.reason).trim() };
-    const errors: FieldErrors = {};
-    if (!values.reason) errors.reason = '理由を入力してください。';
-    else if (values.reason.length > 100) errors.reason = '理由は100文字以内で入力してください。';
-    if (!ISO_DATE.test(values.day)) errors.day = '日付を YYYY-MM-DD の形式で入力してください。';
-    if (Object.keys(errors).length) return c.html(await calendarPage(c, errors, values), 422);
-    try {
-      const id = await p.calendar.addClosedDay({ organizationId: null, day: values.day, reason: values.reason });
-      const actor = actorOf(c);
-      await p.audit.record({ actor: actorRef(actor), organizationId: actor.organizationId, ...requestMeta(c), action: 'calendar.closed_day_add', targetType: 'closed_day', targetId: id, summary: `臨時閉庁日 ${values.day}（${values.reason}）を追加しました` });
-    } catch (e) {
-      if (e instanceof CalendarValidationError) return c.html(await calendarPage(c, e.fields, values), 422);
-      throw e;
-    }
-    return c.redirect('/admin/calendar?saved=1', 303);
-  });
-  app.post('/admin/calendar/closed/:id{[0-9]+}/delete', async (c) => {
-    const id = Number(c.req.param('id'));
-    await p.calendar.removeClosedDay(id);
-    const actor = actorOf(c);
-    await p.audit.record({ actor: actorRef(actor), organizationId: actor.organizationId, ...requestMeta(c), action: 'calendar.closed_day_remove', targetType: 'closed_day', targetId: id, summary: `臨時閉庁日 #${id} を削除しました` });
-    return c.redirect('/admin/calendar?saved=1', 303);
   });
 
   // Backups (H-18, D-01)

@@ -125,6 +125,66 @@ describePlatform('admin system screens', { env: { RATE_LIMIT_LOGIN_PER_MINUTE: '
     expect(p.calendar.isBusinessDay(new Date('2031-06-10T03:00:00Z'))).toBe(true);
   });
 
+  it("sets an organisation's own office hours (Saturday morning, lunch break) without touching the defaults", async () => {
+    const p = tp().platform;
+    const { createOrganization } = await import('../../../test/helpers/platform.js');
+    const org = await createOrganization(p, { name: '土曜開庁支所' });
+    await admin.get(`/admin/calendar?org=${org}`);
+    const weekdays: Record<string, string> = {};
+    for (const d of [1, 2, 3, 4, 5]) Object.assign(weekdays, { [`opens-${d}-0`]: '08:30', [`closes-${d}-0`]: '12:00', [`opens-${d}-1`]: '13:00', [`closes-${d}-1`]: '17:15' });
+    const res = await admin.post('/admin/calendar/hours', { org: String(org), ...weekdays, 'opens-6-0': '09:00', 'closes-6-0': '12:00' });
+    expect(res.status).toBe(303);
+    // Saturday 2031-06-14 10:00 JST and Monday 2031-06-16 12:30 JST (lunch break).
+    const saturday = new Date('2031-06-14T01:00:00Z');
+    const lunch = new Date('2031-06-16T03:30:00Z');
+    expect(p.calendar.isOpenAt(saturday, org)).toBe(true);
+    expect(p.calendar.isOpenAt(lunch, org)).toBe(false);
+    expect(p.calendar.isOpenAt(saturday, null)).toBe(false);
+    expect(p.calendar.isOpenAt(lunch, null)).toBe(true);
+    const page = await admin.get(`/admin/calendar?org=${org}`);
+    expect(page.text).toContain('この組織独自の受付時間です');
+    expect((await p.audit.list({ action: 'calendar.office_hours' }, { limit: 5 })).total).toBe(1);
+    // Back to the defaults.
+    expect((await admin.post('/admin/calendar/hours', { org: String(org), reset: '1' })).status).toBe(303);
+    expect(p.calendar.isOpenAt(saturday, org)).toBe(false);
+  });
+
+  it('refuses impossible office hours with a message on the field and keeps the old hours', async () => {
+    const p = tp().platform;
+    await admin.get('/admin/calendar');
+    const half = await admin.post('/admin/calendar/hours', { org: '', 'opens-2-0': '08:30' });
+    expect(half.status).toBe(422);
+    expect(half.text).toContain('火曜日の終了時刻を入力してください。');
+    expect(half.text).toContain('value="08:30"');
+    await admin.get('/admin/calendar');
+    const res = await admin.post('/admin/calendar/hours', { org: '', 'opens-1-0': '17:00', 'closes-1-0': '09:00' });
+    expect(res.status).toBe(422);
+    expect(res.text).toContain('月曜日: 終了時刻は開始時刻より後にしてください');
+    expect(res.text).toContain('href="#f-hours-closes-1-0"');
+    expect(p.calendar.hasOwnOfficeHours(null)).toBe(false);
+  });
+
+  it("a municipality's calendar manager cannot see or change another municipality's calendar", async () => {
+    const p = tp().platform;
+    const { createOrganization } = await import('../../../test/helpers/platform.js');
+    const a = await createOrganization(p, { name: '暦A市' });
+    const b = await createOrganization(p, { name: '暦B市' });
+    const mgr = await createStaff(p, { roles: ['site_admin'], organizationId: a });
+    const client = new HttpClient(tp().baseUrl);
+    await client.login(mgr.loginId, mgr.password);
+    const own = await client.get('/admin/calendar');
+    expect(own.text).toContain('暦A市');
+    expect(own.text).not.toContain('全組織共通（標準）</option>');
+    expect((await client.get(`/admin/calendar?org=${b}`)).status).toBe(404);
+    expect((await client.post('/admin/calendar/closed', { org: String(b), day: '2031-07-01', reason: '越権' })).status).toBe(404);
+    expect((await p.calendar.listClosedDays({ organizationId: b })).length).toBe(0);
+    // An empty org means "my own" for a scoped manager, never the installation default.
+    await client.get('/admin/calendar');
+    expect((await client.post('/admin/calendar/closed', { org: '', day: '2031-07-02', reason: 'A市の点検' })).status).toBe(303);
+    expect((await p.calendar.listClosedDays({ organizationId: a })).map((d) => d.day)).toEqual(['2031-07-02']);
+    expect((await p.calendar.listClosedDays({ organizationId: null, year: 2031 })).map((d) => d.day)).not.toContain('2031-07-02');
+  });
+
   it('deleting a user wipes the personal data it no longer needs (S-01)', async () => {
     const p = tp().platform;
     const u = await createStaff(p, { roles: ['editor'], email: 'leaving@example.lg.jp' });
