@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SqlBool } from 'kysely';
+import type { AuditLogTable } from '../db/schema.js';
 import { nowIso, parseJson, type Database, type Db, type Engine } from '../db/index.js';
 import { csvStream, type CsvColumn, type CsvEncoding } from '../csv/index.js';
 
@@ -76,22 +77,7 @@ export interface AuditVerifyResult {
   problems: AuditProblem[];
 }
 
-type AuditLogRow = {
-  id: number;
-  at: string;
-  actor_id: number | null;
-  actor_login: string | null;
-  organization_id: number | null;
-  ip: string | null;
-  user_agent: string | null;
-  action: string;
-  target_type: string | null;
-  target_id: string | null;
-  summary: string;
-  details: string | null;
-  prev_hash: string;
-  hash: string;
-};
+type AuditLogRow = Selectable<AuditLogTable>;
 
 /** prev_hash of the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
