@@ -169,6 +169,7 @@ export function mountSystemRoutes(app: Hono<AppEnv>, p: Platform) {
                   <td>
                     {j.lastRun ? <span class={`status ${j.lastRun.status === 'done' ? 'status--good' : j.lastRun.status === 'dead' ? 'status--bad' : 'status--muted'}`}>{j.lastRun.status}</span> : '—'}
                     {j.lastRun?.error ? <><br />{j.lastRun.error.slice(0, 200)}</> : null}
+                    {j.lastRun?.result != null ? <><br /><code class="job-result">{JSON.stringify(j.lastRun.result).slice(0, 160)}</code></> : null}
                   </td>
                   <td>{j.queued} / {j.dead}</td>
                   <td>

@@ -97,6 +97,7 @@ describePlatform('admin system screens', { env: { RATE_LIMIT_LOGIN_PER_MINUTE: '
     const page = await admin.get('/admin/jobs');
     expect(page.text).toContain('期限切れセッションの削除');
     expect(page.text).toMatch(/status--good">done/);
+    expect(page.text).toContain('{&quot;deleted&quot;:');
     expect((await p.audit.list({ action: 'job.run' }, { limit: 5 })).total).toBe(1);
     expect((await admin.post('/admin/jobs/run', { name: 'no.such.job' })).status).toBe(404);
   });
