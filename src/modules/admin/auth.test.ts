@@ -100,6 +100,27 @@ describePlatform('staff sign-in', { smtp: true, env: { LOGIN_MAX_FAILURES: '3', 
     expect((await again.post('/admin/login/totp', { code: codes![0]! })).status).toBe(401);
   });
 
+  it('an administrator resets a lost 2-step verification; the user signs in with the password and can enrol again', async () => {
+    const p = tp().platform;
+    const staff = await createStaff(p, { roles: ['editor'] });
+    const admin = await createStaff(p, { roles: ['system_admin'] });
+    const secret = await p.auth.pendingTotpSecret(staff.id);
+    await p.auth.confirmTotpEnrolment(staff.id, currentTotp(secret), { ip: '127.0.0.1', userAgent: 't' });
+    const adminClient = new HttpClient(tp().baseUrl);
+    await adminClient.login(admin.loginId, admin.password);
+    const page = await adminClient.get(`/admin/users/${staff.id}`);
+    expect(page.text).toContain('2段階認証をリセットする');
+    expect((await adminClient.post(`/admin/users/${staff.id}/reset-2fa`, {})).status).toBe(303);
+    const row = await p.db.selectFrom('users').select(['totp_enabled', 'totp_secret']).where('id', '=', staff.id).executeTakeFirstOrThrow();
+    expect(row).toEqual({ totp_enabled: 0, totp_secret: null });
+    expect(await p.db.selectFrom('recovery_codes').select('id').where('user_id', '=', staff.id).execute()).toEqual([]);
+    expect((await p.audit.list({ action: 'user.totp_reset', targetId: String(staff.id) }, { limit: 5 })).total).toBe(1);
+    const client = new HttpClient(tp().baseUrl);
+    const res = await client.login(staff.loginId, staff.password);
+    expect(res.status).toBe(303);
+    expect(res.location).toBe('/admin');
+  });
+
   it('forces enrolment when the role requires 2-step verification', async () => {
     const p = tp().platform;
     const admin = await createStaff(p, { roles: ['system_admin'] });
