@@ -4,12 +4,14 @@ import { coreModule } from '../core/core-module.js';
 import { opsModule } from './ops/index.js';
 import { adminModule } from './admin/index.js';
 import { publicModule } from './public/index.js';
+import { cmsModule } from './cms/index.js';
 
 /**
  * Every capability of the platform, in registration order. Adding a module means adding it here.
  */
 export function platformModules(): PlatformModule[] {
-  return [coreModule, opsModule, adminModule, publicModule];
+  // The CMS comes before the plain public shell: its catch-all yields to it when no site matches.
+  return [coreModule, opsModule, adminModule, cmsModule, publicModule];
 }
 
 /** The single migration set for both engines, in name order. */

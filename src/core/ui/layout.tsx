@@ -94,6 +94,8 @@ export function PublicLayout(props: {
   footer?: Child;
   banner?: Child;
   head?: Child;
+  /** Where the site name links to (a site served under a path prefix has its own top). */
+  homeHref?: string;
 }) {
   const { v } = props;
   return (
@@ -102,7 +104,7 @@ export function PublicLayout(props: {
       {props.banner}
       <header class="site-header">
         <div class="site-header__inner">
-          <a class="site-header__brand" href="/">{props.siteName}</a>
+          <a class="site-header__brand" href={props.homeHref ?? '/'}>{props.siteName}</a>
           <div class="site-header__tools">
             {props.header}
             <a href={langSwitchHref(v)} lang={v.locale === 'ja' ? 'en' : 'ja'}>{v.t('common.language')}</a>

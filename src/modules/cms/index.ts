@@ -1,0 +1,54 @@
+import { defineModule } from '../../core/module.js';
+import type { Platform } from '../../core/platform.js';
+import { consoleActor } from '../../core/permissions/index.js';
+import { cmsMigrations } from './migrations.js';
+import { PageService } from './pages.js';
+import { RenderCache } from './render-cache.js';
+import { SiteService } from './sites.js';
+import { mountPublicRoutes } from './public-routes.js';
+import { seedDemoSite } from './demo.js';
+
+export interface CmsServices {
+  sites: SiteService;
+  pages: PageService;
+  cache: RenderCache;
+}
+
+const services = new WeakMap<Platform, CmsServices>();
+
+/** The CMS's services for a platform (created once, on first use). */
+export function cmsOf(p: Platform): CmsServices {
+  let s = services.get(p);
+  if (!s) {
+    const sites = new SiteService({ db: p.db, audit: p.audit });
+    const pages = new PageService({ db: p.db, audit: p.audit });
+    const cache = new RenderCache();
+    pages.onChange((change) => cache.clearSite(change.siteId));
+    s = { sites, pages, cache };
+    services.set(p, s);
+  }
+  return s;
+}
+
+/**
+ * Public websites (issue 3, in progress): sites chosen by host or path prefix, a page tree with
+ * versions, publish / temporary withdrawal, public rendering with breadcrumbs and a render cache.
+ */
+export const cmsModule = defineModule({
+  name: 'cms',
+  migrations: cmsMigrations,
+  permissions: [
+    { key: 'cms.edit', label: 'ページの作成・編集', labelEn: 'Create and edit pages' },
+    { key: 'cms.publish', label: 'ページの公開・非公開', labelEn: 'Publish and withdraw pages' },
+    { key: 'cms.sites', label: 'サイトの設定', labelEn: 'Configure sites' },
+  ],
+  roles: [
+    { key: 'site_admin', permissions: ['cms.edit', 'cms.publish', 'cms.sites'] },
+    { key: 'editor', permissions: ['cms.edit'] },
+    { key: 'approver', permissions: ['cms.edit', 'cms.publish'] },
+  ],
+  routes(app, p) {
+    mountPublicRoutes(app, cmsOf(p));
+  },
+  seedDemo: async (p) => seedDemoSite(p, cmsOf(p), consoleActor(p.permissions)),
+});

@@ -1,0 +1,273 @@
+import { z } from 'zod';
+import type { Selectable } from 'kysely';
+import type { AuditService } from '../../core/audit/index.js';
+import type { Db } from '../../core/db/index.js';
+import { isRowId, isUniqueViolation, nowIso, parseJson } from '../../core/db/index.js';
+import { InputError, NotFoundError } from '../../core/errors.js';
+import { fieldErrors } from '../../core/http/validate.js';
+import { actorRef } from '../../core/organizations/index.js';
+import type { Actor } from '../../core/permissions/index.js';
+import type { RequestMeta } from '../../core/auth/service.js';
+import { sanitizeBody } from './content/index.js';
+import type { CmsNodeTable, CmsVersionTable } from './schema.js';
+
+export type CmsNode = Selectable<CmsNodeTable>;
+export type CmsVersion = Selectable<CmsVersionTable>;
+
+/** What changed, so caches, lists and the search index update exactly where it lands. */
+export interface ContentChange {
+  siteId: number;
+  nodeId: number;
+  path: string;
+  kind: 'publish' | 'unpublish' | 'hide' | 'show' | 'move';
+}
+
+const slugRule = z
+  .string()
+  .trim()
+  .regex(/^[a-z0-9][a-z0-9-]{0,79}$/, 'URLの名前は半角英小文字・数字・ハイフンで入力してください（例: gomi-schedule）。');
+
+export const nodeInput = z.object({
+  siteId: z.number().int().positive(),
+  parentId: z.number().int().positive({ error: '親フォルダを選んでください。' }),
+  kind: z.enum(['folder', 'page']),
+  slug: slugRule,
+  title: z.string().trim().min(1, 'タイトルを入力してください。').max(200, 'タイトルは200文字以内で入力してください。'),
+  body: z.string().max(2_000_000, '本文が長すぎます。').default(''),
+  pageType: z.string().regex(/^[a-z_]{1,30}$/).default('standard'),
+  fields: z.record(z.string(), z.unknown()).default({}),
+  summary: z.string().trim().max(300, '概要は300文字以内で入力してください。').optional(),
+  organizationId: z.number().int().positive().nullable().optional(),
+  sortOrder: z.number().int().min(0).max(100000).optional(),
+});
+export type NodeInput = z.input<typeof nodeInput>;
+
+export const draftInput = z.object({
+  title: z.string().trim().min(1, 'タイトルを入力してください。').max(200, 'タイトルは200文字以内で入力してください。'),
+  body: z.string().max(2_000_000, '本文が長すぎます。').default(''),
+  fields: z.record(z.string(), z.unknown()).default({}),
+  summary: z.string().trim().max(300, '概要は300文字以内で入力してください。').optional(),
+  comment: z.string().trim().max(300, 'コメントは300文字以内で入力してください。').optional(),
+});
+export type DraftInput = z.input<typeof draftInput>;
+
+function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const r = schema.safeParse(input);
+  if (!r.success) throw new InputError(fieldErrors(r.error));
+  return r.data;
+}
+
+/**
+ * The page tree and its versions: create, edit as a draft next to the live version (差し替え),
+ * publish, withdraw temporarily (C-2-7), unpublish. Every change is audited (C-3-17) and
+ * announced to listeners after it commits.
+ */
+export class PageService {
+  private readonly listeners: Array<(change: ContentChange) => void | Promise<void>> = [];
+
+  constructor(private readonly deps: { db: Db; audit: AuditService }) {}
+
+  /** Called after every committed change that alters what the public sees. */
+  onChange(listener: (change: ContentChange) => void | Promise<void>): void {
+    this.listeners.push(listener);
+  }
+
+  private async announce(change: ContentChange): Promise<void> {
+    for (const l of this.listeners) await l(change);
+  }
+
+  async node(id: number): Promise<CmsNode> {
+    if (!isRowId(id)) throw new NotFoundError();
+    const row = await this.deps.db.selectFrom('cms_nodes').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new NotFoundError();
+    return row;
+  }
+
+  async version(id: number | null): Promise<CmsVersion | undefined> {
+    if (id === null) return undefined;
+    return this.deps.db.selectFrom('cms_versions').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async root(siteId: number): Promise<CmsNode> {
+    const row = await this.deps.db.selectFrom('cms_nodes').selectAll().where('site_id', '=', siteId).where('path', '=', '/').executeTakeFirst();
+    if (!row) throw new NotFoundError();
+    return row;
+  }
+
+  /** Creates a folder or page with its first version as a draft. */
+  async create(actor: Actor | null, input: NodeInput, meta: RequestMeta): Promise<number> {
+    const d = parse(nodeInput, input);
+    const parent = await this.node(d.parentId).catch(() => {
+      throw new InputError({ parentId: '親フォルダが見つかりません。' });
+    });
+    if (parent.kind !== 'folder' || parent.site_id !== d.siteId) throw new InputError({ parentId: '親にはこのサイトのフォルダを選んでください。' });
+    const path = `${parent.path}${d.slug}${d.kind === 'folder' ? '/' : ''}`;
+    const at = nowIso();
+    try {
+      return await this.deps.db.transaction().execute(async (tx) => {
+        const node = await tx
+          .insertInto('cms_nodes')
+          .values({
+            site_id: d.siteId,
+            parent_id: parent.id,
+            kind: d.kind,
+            slug: d.slug,
+            path,
+            sort_order: d.sortOrder ?? 0,
+            page_type: d.pageType,
+            status: 'draft',
+            published_version_id: null,
+            draft_version_id: null,
+            temporarily_hidden: 0,
+            publish_at: null,
+            unpublish_at: null,
+            organization_id: d.organizationId ?? parent.organization_id,
+            created_by: actor?.id || null,
+            updated_by: actor?.id || null,
+            published_at: null,
+            created_at: at,
+            updated_at: at,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        const version = await tx
+          .insertInto('cms_versions')
+          .values({ node_id: node.id, number: 1, title: d.title, body_html: sanitizeBody(d.body), fields: JSON.stringify(d.fields), summary: d.summary ?? null, comment: null, created_by: actor?.id || null, created_at: at })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        await tx.updateTable('cms_nodes').set({ draft_version_id: version.id }).where('id', '=', node.id).execute();
+        await this.deps.audit.record(
+          { actor: actor ? actorRef(actor) : null, organizationId: d.organizationId ?? parent.organization_id, ...meta, action: 'cms.create', targetType: 'cms_node', targetId: node.id, summary: `${d.kind === 'folder' ? 'フォルダ' : 'ページ'}「${d.title}」（${path}）を作成しました` },
+          tx,
+        );
+        return node.id;
+      });
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new InputError({ slug: `このURL（${path}）は既に使われています。別の名前にしてください。` });
+      throw e;
+    }
+  }
+
+  /** Saves a new version as the draft; a published page stays live unchanged until publish. */
+  async saveDraft(actor: Actor | null, nodeId: number, input: DraftInput, meta: RequestMeta): Promise<number> {
+    const d = parse(draftInput, input);
+    const node = await this.node(nodeId);
+    return this.deps.db.transaction().execute(async (tx) => {
+      const last = await tx.selectFrom('cms_versions').select((eb) => eb.fn.max('number').as('n')).where('node_id', '=', nodeId).executeTakeFirst();
+      const version = await tx
+        .insertInto('cms_versions')
+        .values({
+          node_id: nodeId,
+          number: Number(last?.n ?? 0) + 1,
+          title: d.title,
+          body_html: sanitizeBody(d.body),
+          fields: JSON.stringify(d.fields),
+          summary: d.summary ?? null,
+          comment: d.comment ?? null,
+          created_by: actor?.id || null,
+          created_at: nowIso(),
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await tx.updateTable('cms_nodes').set({ draft_version_id: version.id, updated_by: actor?.id || null, updated_at: nowIso() }).where('id', '=', nodeId).execute();
+      await this.deps.audit.record(
+        { actor: actor ? actorRef(actor) : null, organizationId: node.organization_id, ...meta, action: 'cms.edit', targetType: 'cms_node', targetId: nodeId, summary: `「${d.title}」（${node.path}）を編集しました（版 ${Number(last?.n ?? 0) + 1}）` },
+        tx,
+      );
+      return version.id;
+    });
+  }
+
+  /** Makes the draft the live version. */
+  async publish(actor: Actor | null, nodeId: number, meta: RequestMeta): Promise<void> {
+    const node = await this.node(nodeId);
+    const versionId = node.draft_version_id ?? node.published_version_id;
+    const version = await this.version(versionId);
+    if (!version) throw new InputError({ _form: '公開する内容がありません。' });
+    const at = nowIso();
+    await this.deps.db.transaction().execute(async (tx) => {
+      await tx
+        .updateTable('cms_nodes')
+        .set({ published_version_id: version.id, draft_version_id: null, status: 'published', published_at: node.published_at ?? at, updated_by: actor?.id || null, updated_at: at })
+        .where('id', '=', nodeId)
+        .execute();
+      await this.deps.audit.record(
+        { actor: actor ? actorRef(actor) : null, organizationId: node.organization_id, ...meta, action: 'cms.publish', targetType: 'cms_node', targetId: nodeId, summary: `「${version.title}」（${node.path}）を公開しました（版 ${version.number}）` },
+        tx,
+      );
+    });
+    await this.announce({ siteId: node.site_id, nodeId, path: node.path, kind: 'publish' });
+  }
+
+  /** C-2-7: hides a page from the public for a while, or shows it again; preview keeps working. */
+  async setTemporarilyHidden(actor: Actor | null, nodeId: number, hidden: boolean, meta: RequestMeta): Promise<void> {
+    const node = await this.node(nodeId);
+    await this.deps.db.transaction().execute(async (tx) => {
+      await tx.updateTable('cms_nodes').set({ temporarily_hidden: hidden ? 1 : 0, updated_at: nowIso() }).where('id', '=', nodeId).execute();
+      await this.deps.audit.record(
+        { actor: actor ? actorRef(actor) : null, organizationId: node.organization_id, ...meta, action: hidden ? 'cms.hide' : 'cms.show', targetType: 'cms_node', targetId: nodeId, summary: `${node.path} を${hidden ? '一時的に非公開に' : '再公開'}しました` },
+        tx,
+      );
+    });
+    await this.announce({ siteId: node.site_id, nodeId, path: node.path, kind: hidden ? 'hide' : 'show' });
+  }
+
+  /**
+   * The published node at a path, with its live version, when the public may see it: published,
+   * not hidden, and every folder above it likewise.
+   */
+  async findPublic(siteId: number, path: string): Promise<{ node: CmsNode; version: CmsVersion; ancestors: Array<{ node: CmsNode; title: string }> } | null> {
+    const candidates = path.endsWith('/') ? [path] : [path, `${path}/`];
+    const node = await this.deps.db.selectFrom('cms_nodes').selectAll().where('site_id', '=', siteId).where('path', 'in', candidates).orderBy('path').executeTakeFirst();
+    if (!node || !this.isPublic(node)) return null;
+    const version = await this.version(node.published_version_id);
+    if (!version) return null;
+    const ancestors = await this.ancestors(node);
+    if (!ancestors) return null;
+    return { node, version, ancestors };
+  }
+
+  private isPublic(node: CmsNode): boolean {
+    return node.status === 'published' && node.temporarily_hidden === 0 && node.published_version_id !== null;
+  }
+
+  /** Folders above the node with their live titles, top first; null when one of them is not public. */
+  private async ancestors(node: CmsNode): Promise<Array<{ node: CmsNode; title: string }> | null> {
+    const prefixes: string[] = [];
+    for (let i = node.path.indexOf('/', 0); i >= 0 && i < node.path.length - 1; i = node.path.indexOf('/', i + 1)) prefixes.push(node.path.slice(0, i + 1));
+    const folders = prefixes.length
+      ? await this.deps.db
+          .selectFrom('cms_nodes')
+          .leftJoin('cms_versions', 'cms_versions.id', 'cms_nodes.published_version_id')
+          .selectAll('cms_nodes')
+          .select('cms_versions.title as live_title')
+          .where('cms_nodes.site_id', '=', node.site_id)
+          .where('cms_nodes.path', 'in', prefixes)
+          .execute()
+      : [];
+    const out: Array<{ node: CmsNode; title: string }> = [];
+    for (const prefix of prefixes) {
+      const f = folders.find((x) => x.path === prefix);
+      if (!f || !this.isPublic(f) || !f.live_title) return null;
+      const { live_title, ...rest } = f;
+      out.push({ node: rest, title: live_title });
+    }
+    return out;
+  }
+
+  /** Public children of a folder with their live titles, in the administrators' order. */
+  async publicChildren(folderId: number): Promise<Array<{ node: CmsNode; title: string; summary: string | null; fields: Record<string, unknown> }>> {
+    const rows = await this.deps.db
+      .selectFrom('cms_nodes')
+      .innerJoin('cms_versions', 'cms_versions.id', 'cms_nodes.published_version_id')
+      .selectAll('cms_nodes')
+      .select(['cms_versions.title as live_title', 'cms_versions.summary as live_summary', 'cms_versions.fields as live_fields'])
+      .where('cms_nodes.parent_id', '=', folderId)
+      .where('cms_nodes.status', '=', 'published')
+      .where('cms_nodes.temporarily_hidden', '=', 0)
+      .orderBy('cms_nodes.sort_order')
+      .orderBy('cms_nodes.published_at', 'desc')
+      .execute();
+    return rows.map(({ live_title, live_summary, live_fields, ...node }) => ({ node, title: live_title, summary: live_summary, fields: parseJson(live_fields, {}) }));
+  }
+}

@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import type { Context, Hono } from 'hono';
+import { raw } from 'hono/html';
+import type { AppEnv } from '../../core/http/types.js';
+import { PublicLayout } from '../../core/ui/layout.js';
+import { viewOf } from '../../core/ui/view.js';
+import type { PageService } from './pages.js';
+import type { RenderCache } from './render-cache.js';
+import type { Site, SiteService } from './sites.js';
+
+function SiteHeaderMenu(props: { site: Site; prefix: string }) {
+  if (!props.site.settings.headerMenu.length) return null;
+  return (
+    <nav aria-label="サイトメニュー">
+      <ul class="site-menu">
+        {props.site.settings.headerMenu.map((m) => (
+          <li><a href={m.href.startsWith('/') ? `${props.prefix}${m.href}` : m.href}>{m.label}</a></li>
+        ))}
+      </ul>
+    </nav>
+  );
+}
+
+/**
+ * Public pages of every CMS site: resolves the site from host and path, renders the live
+ * version in the site's frame with breadcrumbs, and serves it from the render cache.
+ * Requests no site or page claims fall through to the next handler.
+ */
+export function mountPublicRoutes(app: Hono<AppEnv>, deps: { sites: SiteService; pages: PageService; cache: RenderCache }) {
+  app.get('*', async (c: Context<AppEnv>, next) => {
+    if (c.req.path.startsWith('/admin') || c.req.path.startsWith('/assets/')) return next();
+    const resolved = await deps.sites.resolve(c.req.header('host') ?? '', decodeURIComponent(c.req.path));
+    if (!resolved) return next();
+    const { site, path } = resolved;
+    const locale = c.get('locale');
+    const cached = deps.cache.get(site.id, path, locale);
+    if (cached) {
+      if (c.req.header('if-none-match') === cached.etag) return c.body(null, 304);
+      c.header('ETag', cached.etag);
+      c.header('Cache-Control', 'public, max-age=0, must-revalidate');
+      c.header('X-Render-Cache', 'hit');
+      return c.html(cached.html);
+    }
+    const found = await deps.pages.findPublic(site.id, path);
+    if (!found) return next();
+    const { node, version, ancestors } = found;
+    const children = node.kind === 'folder' ? await deps.pages.publicChildren(node.id) : [];
+    const v = { ...viewOf(c), csrf: '' };
+    const prefix = site.pathPrefix;
+    const isTop = node.path === '/';
+    const crumbs = [...ancestors.map((a) => ({ href: `${prefix}${a.node.path}`, title: a.node.path === '/' ? site.name : a.title })), { href: '', title: version.title }];
+    const page = (
+      <PublicLayout
+        v={v}
+        title={isTop ? '' : version.title}
+        siteName={site.name}
+        homeHref={`${prefix}/`}
+        header={<SiteHeaderMenu site={site} prefix={prefix} />}
+        footer={site.settings.footerText ? <p>{site.settings.footerText}</p> : undefined}
+      >
+        {!isTop ? (
+          <nav aria-label="現在位置" class="breadcrumbs">
+            <ol>
+              {crumbs.map((b, i) => (i < crumbs.length - 1 ? <li><a href={b.href}>{b.title}</a></li> : <li aria-current="page">{b.title}</li>))}
+            </ol>
+          </nav>
+        ) : null}
+        <article>
+          <h1>{version.title}</h1>
+          {version.body_html ? <div class="page-body">{raw(version.body_html)}</div> : null}
+        </article>
+        {children.length ? (
+          <section aria-labelledby="children-title">
+            <h2 id="children-title">{isTop ? '新着・主なページ' : 'このカテゴリのページ'}</h2>
+            <ul class="page-list">
+              {children.map((ch) => (
+                <li>
+                  <a href={`${prefix}${ch.node.path}`}>{ch.title}</a>
+                  {ch.summary ? <p>{ch.summary}</p> : null}
+                </li>
+              ))}
+            </ul>
+          </section>
+        ) : null}
+      </PublicLayout>
+    );
+    const html = (await page).toString();
+    const etag = `"${createHash('sha256').update(html).digest('base64url').slice(0, 20)}"`;
+    deps.cache.set(site.id, path, locale, html, etag);
+    c.header('ETag', etag);
+    c.header('Cache-Control', 'public, max-age=0, must-revalidate');
+    c.header('X-Render-Cache', 'miss');
+    return c.html(html);
+  });
+}
