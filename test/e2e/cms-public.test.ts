@@ -2,7 +2,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestPlatform, systemActor, type TestPlatform } from '../helpers/platform.js';
 import { cmsOf } from '../../src/modules/cms/index.js';
 import { seedDemoSite } from '../../src/modules/cms/demo.js';
-import { checkA11y, describeE2E, newPage, useBrowser, visit } from './helpers.js';
+import { checkA11y, describeE2E, loginAs, newPage, useBrowser, visit } from './helpers.js';
+import { createStaff } from '../helpers/platform.js';
 
 describeE2E('CMS public site in the browser', (engine) => {
   const browser = useBrowser();
@@ -26,6 +27,19 @@ describeE2E('CMS public site in the browser', (engine) => {
     await page.getByRole('navigation', { name: '現在位置' }).getByRole('link', { name: 'くらし・手続き' }).click();
     await page.waitForURL('**/kurashi/');
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('くらし・手続き');
+    await page.context().close();
+  });
+
+  it('the page manager and the edit screen with the editor and the accessibility checker pass axe', async () => {
+    const admin = await createStaff(tp.platform, { roles: ['system_admin'] });
+    const page = await newPage(browser(), tp.baseUrl);
+    await loginAs(page, admin.loginId, admin.password);
+    expect(await visit(page, '/admin/cms')).toBe(200);
+    await checkA11y(page, 'cms tree');
+    await page.getByRole('link', { name: 'ごみの出し方と収集日' }).click();
+    await page.waitForURL('**/admin/cms/nodes/*');
+    await page.locator('.ProseMirror').waitFor();
+    await checkA11y(page, 'cms edit page');
     await page.context().close();
   });
 

@@ -7,6 +7,10 @@ import { RenderCache } from './render-cache.js';
 import { SiteService } from './sites.js';
 import { mountPublicRoutes } from './public-routes.js';
 import { seedDemoSite } from './demo.js';
+import { mountCmsAdminRoutes } from './admin-routes.js';
+import { registerMessages } from '../../core/i18n/index.js';
+
+registerMessages({ ja: { 'nav.cms': 'ページ管理' }, en: { 'nav.cms': 'Pages' } });
 
 export interface CmsServices {
   sites: SiteService;
@@ -47,7 +51,9 @@ export const cmsModule = defineModule({
     { key: 'editor', permissions: ['cms.edit'] },
     { key: 'approver', permissions: ['cms.edit', 'cms.publish'] },
   ],
+  adminMenu: [{ label: 'nav.cms', href: '/admin/cms', permission: 'cms.edit', order: 10 }],
   routes(app, p) {
+    mountCmsAdminRoutes(app, p, cmsOf(p));
     mountPublicRoutes(app, cmsOf(p));
   },
   seedDemo: async (p) => seedDemoSite(p, cmsOf(p), consoleActor(p.permissions)),

@@ -255,6 +255,30 @@ export class PageService {
     return out;
   }
 
+  /** Every node of a site in tree order, with its working title (draft, else live) and depth. */
+  async tree(siteId: number): Promise<Array<CmsNode & { title: string; depth: number }>> {
+    const rows = await this.deps.db
+      .selectFrom('cms_nodes')
+      .leftJoin('cms_versions', (j) => j.on((eb) => eb('cms_versions.id', '=', eb.fn.coalesce('cms_nodes.draft_version_id', 'cms_nodes.published_version_id'))))
+      .selectAll('cms_nodes')
+      .select('cms_versions.title as working_title')
+      .where('cms_nodes.site_id', '=', siteId)
+      .where('cms_nodes.status', '!=', 'trashed')
+      .execute();
+    const byParent = new Map<number | null, typeof rows>();
+    for (const r of rows) byParent.set(r.parent_id, [...(byParent.get(r.parent_id) ?? []), r]);
+    const out: Array<CmsNode & { title: string; depth: number }> = [];
+    const walk = (parent: number | null, depth: number) => {
+      const kids = (byParent.get(parent) ?? []).sort((a, b) => a.sort_order - b.sort_order || a.path.localeCompare(b.path));
+      for (const { working_title, ...node } of kids) {
+        out.push({ ...node, title: working_title ?? node.path, depth });
+        walk(node.id, depth + 1);
+      }
+    };
+    walk(null, 0);
+    return out;
+  }
+
   /** Public children of a folder with their live titles, in the administrators' order. */
   async publicChildren(folderId: number): Promise<Array<{ node: CmsNode; title: string; summary: string | null; fields: Record<string, unknown> }>> {
     const rows = await this.deps.db

@@ -1,0 +1,214 @@
+import type { Context, Hono } from 'hono';
+import type { AppEnv } from '../../core/http/types.js';
+import type { Platform } from '../../core/platform.js';
+import { requestMeta } from '../../core/http/app.js';
+import { readForm, str, type FormValues } from '../../core/http/validate.js';
+import { renderError } from '../../core/http/errors.js';
+import { AdminLayout } from '../../core/ui/layout.js';
+import { viewOf, formatDateTime, type View } from '../../core/ui/view.js';
+import { Csrf, ErrorSummary, Notice, TextField, TextArea, SelectField, type FieldErrors } from '../../core/ui/forms.js';
+import { InputError, NotFoundError } from '../../core/errors.js';
+import type { Actor } from '../../core/permissions/index.js';
+import { actorOf, requirePermission } from '../admin/guards.js';
+import { checkAccessibility, hasBlockingIssues, type A11yIssue } from './content/index.js';
+import { EditorScripts, RichTextField } from './editor/bundle.js';
+import type { CmsServices } from './index.js';
+import type { CmsNode } from './pages.js';
+
+const STATUS: Record<string, string> = { draft: '下書き', published: '公開中', withdrawn: '非公開', trashed: 'ごみ箱' };
+const LABELS = { kind: '種類', slug: 'URLの名前', title: 'タイトル', summary: '概要（一覧に表示）', body: '本文', parentId: '親フォルダ' };
+
+function A11yPanel(props: { issues: A11yIssue[] }) {
+  if (!props.issues.length) return <Notice kind="success"><p>アクセシビリティチェック: 問題は見つかりませんでした。</p></Notice>;
+  const errors = props.issues.filter((i) => i.severity === 'error');
+  return (
+    <section aria-labelledby="a11y-title" class={`notice ${errors.length ? 'notice--error' : 'notice--warning'}`} data-testid="a11y-panel">
+      <h2 id="a11y-title">アクセシビリティチェック（エラー {errors.length}件、注意 {props.issues.length - errors.length}件）</h2>
+      {errors.length ? <p>エラーがあるページは公開できません。本文を直してから保存してください。</p> : null}
+      <ul>
+        {props.issues.map((i) => (
+          <li>
+            <strong>{i.severity === 'error' ? 'エラー' : '注意'}</strong>: {i.message}
+            {i.excerpt ? <>（該当箇所: 「{i.excerpt}」）</> : null}
+            {i.fix ? <>　修正案: {i.fix}</> : null}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/**
+ * Page management for staff: the tree of each site, create and edit pages in the rich-text
+ * editor with the accessibility checker beside it, publish and withdraw.
+ */
+export function mountCmsAdminRoutes(app: Hono<AppEnv>, p: Platform, cms: CmsServices) {
+  app.use('/admin/cms', requirePermission('cms.edit'));
+  app.use('/admin/cms/*', requirePermission('cms.edit'));
+
+  const mayTouch = async (actor: Actor, node: CmsNode) => node.organization_id === null ? actor.allOrganizations : p.organizations.canAccess(actor, node.organization_id);
+
+  const loadNode = async (c: Context<AppEnv>) => {
+    const node = await cms.pages.node(Number(c.req.param('id')));
+    if (!(await mayTouch(actorOf(c), node))) throw new NotFoundError();
+    return node;
+  };
+
+  app.get('/admin/cms', async (c) => {
+    const v = viewOf(c);
+    const sites = await cms.sites.all();
+    const trees = await Promise.all(sites.map(async (s) => ({ site: s, nodes: await cms.pages.tree(s.id) })));
+    return c.html(
+      <AdminLayout v={v} title="ページ管理" menu={p.menu}>
+        {c.req.query('saved') ? <Notice kind="success"><p>{v.t('common.saved')}</p></Notice> : null}
+        {trees.map(({ site, nodes }) => (
+          <section aria-labelledby={`site-${site.id}`}>
+            <h2 id={`site-${site.id}`}>{site.name}</h2>
+            <div class="table-wrap">
+              <table>
+                <caption class="visually-hidden">{site.name}のページ一覧</caption>
+                <thead><tr><th scope="col">タイトル</th><th scope="col">URL</th><th scope="col">状態</th><th scope="col">更新</th><th scope="col">{v.t('common.actions')}</th></tr></thead>
+                <tbody>
+                  {nodes.map((n) => (
+                    <tr>
+                      <td>{'　'.repeat(n.depth)}{n.kind === 'folder' ? '📁 ' : ''}<a href={`/admin/cms/nodes/${n.id}`}>{n.title}</a></td>
+                      <td><code>{n.path}</code></td>
+                      <td>{STATUS[n.status] ?? n.status}{n.temporarily_hidden ? '（一時非公開）' : ''}{n.draft_version_id && n.status === 'published' ? '（差し替え下書きあり）' : ''}</td>
+                      <td>{formatDateTime(n.updated_at, v.locale)}</td>
+                      <td>{n.kind === 'folder' ? <a href={`/admin/cms/nodes/new?parent=${n.id}`}>ここにページを作成<span class="visually-hidden">: {n.title}</span></a> : null}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </section>
+        ))}
+      </AdminLayout>,
+    );
+  });
+
+  const editPage = async (c: Context<AppEnv>, opts: { node?: CmsNode; parent?: CmsNode; values: FormValues; errors?: FieldErrors; issues?: A11yIssue[]; notice?: string }) => {
+    const v: View = viewOf(c);
+    const actor = actorOf(c);
+    const node = opts.node;
+    const site = await cms.sites.get((node ?? opts.parent)!.site_id);
+    const issues = opts.issues ?? checkAccessibility(str(opts.values.body));
+    const canPublish = actor.permissions.has('cms.publish');
+    const previewHref = node && node.status === 'published' ? `${site?.pathPrefix ?? ''}${node.path}` : null;
+    return (
+      <AdminLayout v={v} title={node ? `ページの編集: ${str(opts.values.title)}` : 'ページの作成'} menu={p.menu}>
+        {opts.notice ? <Notice kind="success"><p>{opts.notice}</p></Notice> : null}
+        <ErrorSummary v={v} errors={opts.errors} labels={LABELS} />
+        {node ? (
+          <dl class="meta">
+            <dt>サイト</dt><dd>{site?.name}</dd>
+            <dt>URL</dt><dd><code>{node.path}</code></dd>
+            <dt>状態</dt><dd data-testid="node-status">{STATUS[node.status]}{node.temporarily_hidden ? '（一時非公開）' : ''}{node.draft_version_id && node.status === 'published' ? '（公開中の内容とは別に下書きがあります）' : ''}</dd>
+            {previewHref ? <><dt>公開ページ</dt><dd><a href={previewHref}>{previewHref}</a></dd></> : null}
+          </dl>
+        ) : null}
+        <A11yPanel issues={issues} />
+        <form method="post" action={node ? `/admin/cms/nodes/${node.id}` : '/admin/cms/nodes'} class="form form--wide" novalidate>
+          <Csrf v={v} />
+          {node ? null : (
+            <>
+              <input type="hidden" name="parentId" value={String(opts.parent!.id)} />
+              <p>親フォルダ: <code>{opts.parent!.path}</code></p>
+              <SelectField v={v} name="kind" label={LABELS.kind} value={str(opts.values.kind) || 'page'} options={[{ value: 'page', label: 'ページ' }, { value: 'folder', label: 'フォルダ' }]} errors={opts.errors} />
+              <TextField v={v} name="slug" label={LABELS.slug} value={str(opts.values.slug)} required errors={opts.errors} hint="半角英小文字・数字・ハイフン（例: gomi-schedule）。ページのURLになります。" spellcheck={false} />
+            </>
+          )}
+          <TextField v={v} name="title" label={LABELS.title} value={str(opts.values.title)} required errors={opts.errors} />
+          <TextArea v={v} name="summary" label={LABELS.summary} value={str(opts.values.summary)} rows={2} errors={opts.errors} />
+          <RichTextField v={v} name="body" label={LABELS.body} value={str(opts.values.body)} errors={opts.errors} hint="見出し・箇条書き・表・リンク・画像（代替テキスト必須）が使えます。" />
+          <div class="actions">
+            <button type="submit" name="intent" value="save">下書き保存</button>
+            {canPublish ? <button type="submit" name="intent" value="publish" class="button--secondary">保存して公開する</button> : null}
+            <a href="/admin/cms">{v.t('common.back')}</a>
+          </div>
+        </form>
+        {node && canPublish && node.status === 'published' ? (
+          <form method="post" action={`/admin/cms/nodes/${node.id}/visibility`} class="actions">
+            <Csrf v={v} />
+            <input type="hidden" name="hidden" value={node.temporarily_hidden ? '0' : '1'} />
+            <button type="submit" class="button--secondary">{node.temporarily_hidden ? '再公開する' : '一時的に非公開にする'}</button>
+          </form>
+        ) : null}
+        <EditorScripts v={v} />
+      </AdminLayout>
+    );
+  };
+
+  app.get('/admin/cms/nodes/new', async (c) => {
+    const parent = await cms.pages.node(Number(c.req.query('parent'))).catch(() => null);
+    if (!parent || parent.kind !== 'folder' || !(await mayTouch(actorOf(c), parent))) return renderError(c, 404, 'error.notFound');
+    return c.html(await editPage(c, { parent, values: {} }));
+  });
+
+  app.post('/admin/cms/nodes', async (c) => {
+    const values = await readForm(c);
+    const parent = await cms.pages.node(Number(str(values.parentId))).catch(() => null);
+    if (!parent || !(await mayTouch(actorOf(c), parent))) return renderError(c, 404, 'error.notFound');
+    const publish = str(values.intent) === 'publish' && actorOf(c).permissions.has('cms.publish');
+    const issues = checkAccessibility(str(values.body));
+    if (publish && hasBlockingIssues(issues)) return c.html(await editPage(c, { parent, values, issues, errors: { body: 'アクセシビリティのエラーを直すまで公開できません。' } }), 422);
+    try {
+      const id = await cms.pages.create(
+        actorOf(c),
+        { siteId: parent.site_id, parentId: parent.id, kind: str(values.kind) === 'folder' ? 'folder' : 'page', slug: str(values.slug), title: str(values.title), summary: str(values.summary) || undefined, body: str(values.body) },
+        requestMeta(c),
+      );
+      if (publish) await cms.pages.publish(actorOf(c), id, requestMeta(c));
+      return c.redirect(`/admin/cms/nodes/${id}?saved=1`, 303);
+    } catch (e) {
+      if (e instanceof InputError) return c.html(await editPage(c, { parent, values, errors: e.fields, issues }), 422);
+      throw e;
+    }
+  });
+
+  app.get('/admin/cms/nodes/:id{[0-9]+}', async (c) => {
+    let node: CmsNode;
+    try {
+      node = await loadNode(c);
+    } catch {
+      return renderError(c, 404, 'error.notFound');
+    }
+    const version = await cms.pages.version(node.draft_version_id ?? node.published_version_id);
+    const values: FormValues = { title: version?.title ?? '', summary: version?.summary ?? '', body: version?.body_html ?? '' };
+    return c.html(await editPage(c, { node, values, notice: c.req.query('saved') ? viewOf(c).t('common.saved') : undefined }));
+  });
+
+  app.post('/admin/cms/nodes/:id{[0-9]+}', async (c) => {
+    let node: CmsNode;
+    try {
+      node = await loadNode(c);
+    } catch {
+      return renderError(c, 404, 'error.notFound');
+    }
+    const values = await readForm(c);
+    const actor = actorOf(c);
+    const publish = str(values.intent) === 'publish' && actor.permissions.has('cms.publish');
+    const issues = checkAccessibility(str(values.body));
+    if (publish && hasBlockingIssues(issues)) return c.html(await editPage(c, { node, values, issues, errors: { body: 'アクセシビリティのエラーを直すまで公開できません。' } }), 422);
+    try {
+      await cms.pages.saveDraft(actor, node.id, { title: str(values.title), summary: str(values.summary) || undefined, body: str(values.body) }, requestMeta(c));
+      if (publish) await cms.pages.publish(actor, node.id, requestMeta(c));
+      return c.redirect(`/admin/cms/nodes/${node.id}?saved=1`, 303);
+    } catch (e) {
+      if (e instanceof InputError) return c.html(await editPage(c, { node, values, errors: e.fields, issues }), 422);
+      throw e;
+    }
+  });
+
+  app.post('/admin/cms/nodes/:id{[0-9]+}/visibility', requirePermission('cms.publish'), async (c) => {
+    let node: CmsNode;
+    try {
+      node = await loadNode(c);
+    } catch {
+      return renderError(c, 404, 'error.notFound');
+    }
+    const hidden = str((await readForm(c)).hidden) === '1';
+    await cms.pages.setTemporarilyHidden(actorOf(c), node.id, hidden, requestMeta(c));
+    return c.redirect(`/admin/cms/nodes/${node.id}?saved=1`, 303);
+  });
+}
