@@ -351,7 +351,7 @@ export function checkAccessibility(html: string): A11yIssue[] {
 
   const checkTable = (el: Element): void => {
     const cells = DomUtils.findAll((e) => e.name === 'th' || e.name === 'td', el.children);
-    const excerpt = short(accessibleText(el), 30) || '<table>';
+    const excerpt = short(cells.map(accessibleText).filter(Boolean).join(' '), 30) || '<table>';
     if (!cells.some((c) => c.name === 'th')) {
       issues.push({
         code: 'table-no-header',
@@ -376,7 +376,7 @@ export function checkAccessibility(html: string): A11yIssue[] {
     if (!coloured) return;
     const text = accessibleText(el);
     if (hasOnlyWhitespace(text)) return;
-    const emphasised = ancestors.some((a) => EMPHASIS.has(a.name)) || DomUtils.findOne((e) => EMPHASIS.has(e.name), el.children) !== null;
+    const emphasised = EMPHASIS.has(el.name) || ancestors.some((a) => EMPHASIS.has(a.name)) || DomUtils.findOne((e) => EMPHASIS.has(e.name), el.children) !== null;
     if (emphasised) return;
     issues.push({
       code: 'color-only-emphasis',

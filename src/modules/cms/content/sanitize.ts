@@ -216,6 +216,14 @@ function filterAttributes(tag: string, a: Attrs, extraHosts: readonly string[]):
       out.loading = 'lazy';
       break;
     }
+    case 'figure': {
+      // The editor's video block: <figure class="video-embed" data-youtube="ID"><iframe …></figure>.
+      // Kept so the stored body parses back into the same block when it is edited again.
+      if ((a.class ?? '').split(/\s+/).includes('video-embed')) out.class = 'video-embed';
+      const id = a['data-youtube']?.trim();
+      if (id && /^[A-Za-z0-9_-]{11}$/.test(id)) out['data-youtube'] = id;
+      break;
+    }
     case 'p':
     case 'div': {
       const classes = (a.class ?? '').split(/\s+/).filter((c) => (ALLOWED_CLASSES as readonly string[]).includes(c));
@@ -248,8 +256,9 @@ function sanitizeOptions(opts: SanitizeOptions): sanitizeHtml.IOptions {
       iframe: ['src', 'title', 'loading'],
       p: ['class'],
       div: ['class'],
+      figure: ['class', 'data-youtube'],
     },
-    allowedClasses: { p: [...ALLOWED_CLASSES], div: [...ALLOWED_CLASSES] },
+    allowedClasses: { p: [...ALLOWED_CLASSES], div: [...ALLOWED_CLASSES], figure: ['video-embed'] },
     allowedStyles: {},
     allowedSchemes: ['http', 'https', 'mailto', 'tel'],
     allowedSchemesByTag: { img: ['http', 'https'], iframe: ['https'] },
@@ -383,8 +392,8 @@ function takeMarker(el: WElement): { kind: 'ul' | 'ol' | null; rest: WNode[] } {
       continue;
     }
     // Word nests the Ignore span inside font spans; look one level down.
-    if (isTag(k) && k.name === 'span' && DomUtils.findOne((e) => /mso-list:\s*Ignore/i.test(attr(e, 'style')), k.children, true)) {
-      const ignore = DomUtils.findOne((e) => /mso-list:\s*Ignore/i.test(attr(e, 'style')), k.children, true)!;
+    const ignore = isTag(k) && k.name === 'span' ? DomUtils.findOne((e) => /mso-list:\s*Ignore/i.test(attr(e, 'style')), k.children, true) : null;
+    if (isTag(k) && ignore) {
       markerText += DomUtils.textContent(ignore);
       DomUtils.removeElement(ignore);
       if (DomUtils.textContent(k).replace(/[\s\u00a0]/g, '') !== '') rest.push(k);
