@@ -5,7 +5,8 @@ import { cmsMigrations } from './migrations.js';
 import { PageService } from './pages.js';
 import { RenderCache } from './render-cache.js';
 import { SiteService } from './sites.js';
-import { mountPublicRoutes } from './public-routes.js';
+import { mountPublicRoutes, siteErrorRenderer } from './public-routes.js';
+import { setPublicErrorRenderer } from '../../core/http/errors.js';
 import { seedDemoSite } from './demo.js';
 import { mountCmsAdminRoutes } from './admin-routes.js';
 import { registerMessages } from '../../core/i18n/index.js';
@@ -55,6 +56,7 @@ export const cmsModule = defineModule({
   routes(app, p) {
     mountCmsAdminRoutes(app, p, cmsOf(p));
     mountPublicRoutes(app, cmsOf(p));
+    setPublicErrorRenderer(siteErrorRenderer(cmsOf(p).sites));
   },
   seedDemo: async (p) => seedDemoSite(p, cmsOf(p), consoleActor(p.permissions)),
 });

@@ -93,6 +93,13 @@ describePlatform('CMS pages on the public site', {}, (tp) => {
     });
   });
 
+  it('answers unknown addresses of a site with a 404 page in the site\'s own frame', async () => {
+    const res = await new HttpClient(tp().baseUrl).get('/sites/testcity/no-such-page');
+    expect(res.status).toBe(404);
+    expect(res.text).toContain('<title>お探しのページが見つかりません | テスト市</title>');
+    expect(res.text).toContain('href="/sites/testcity/"');
+  });
+
   it('chooses a site by host name before path prefixes', async () => {
     const p = tp().platform;
     const cms = cmsOf(p);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Context, Hono } from 'hono';
 import { raw } from 'hono/html';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppEnv } from '../../core/http/types.js';
 import { PublicLayout } from '../../core/ui/layout.js';
 import { viewOf } from '../../core/ui/view.js';
@@ -19,6 +20,34 @@ function SiteHeaderMenu(props: { site: Site; prefix: string }) {
       </ul>
     </nav>
   );
+}
+
+/** 404 and other error pages in the design of the site the address belongs to. */
+export function siteErrorRenderer(sites: SiteService) {
+  return async (c: Context<AppEnv>, status: ContentfulStatusCode, messageKey: string): Promise<Response> => {
+    const resolved = await sites.resolve(c.req.header('host') ?? '', c.req.path).catch(() => null);
+    const v = { ...viewOf(c), csrf: '' };
+    const t = v.t;
+    const site = resolved?.site;
+    const title = (status === 404 ? t('error.notFound') : status >= 500 ? t('error.server') : t('error.badRequest')).replace(/[。.]$/, '');
+    const page = (
+      <PublicLayout
+        v={v}
+        title={title}
+        siteName={site?.name ?? t('app.name')}
+        homeHref={site ? `${site.pathPrefix}/` : '/'}
+        header={site ? <SiteHeaderMenu site={site} prefix={site.pathPrefix} /> : undefined}
+        footer={site?.settings.footerText ? <p>{site.settings.footerText}</p> : undefined}
+      >
+        <h1>{title}</h1>
+        <p>{t(messageKey)}</p>
+        {status === 404 ? <p>{t('error.notFoundHint')}</p> : null}
+        {status >= 500 ? <p>受付番号 / Reference: <code>{c.get('requestId')}</code></p> : null}
+        <p><a href={site ? `${site.pathPrefix}/` : '/'}>{site ? `${site.name}のトップページへ` : t('common.back')}</a></p>
+      </PublicLayout>
+    );
+    return c.html(page, status);
+  };
 }
 
 /**
