@@ -48,14 +48,14 @@ export function mountAccountRoutes(app: Hono<AppEnv>, p: Platform) {
             <Csrf v={v} />
             <input type="text" name="username" value={user.login_id} autocomplete="username" class="visually-hidden" tabindex={-1} aria-hidden="true" readonly />
             <TextField v={v} name="current" type="password" label={labels.current} autocomplete="current-password" required errors={opts.errors} />
-            <TextField v={v} name="password" type="password" label={labels.password} autocomplete="new-password" required errors={opts.errors} hint={`${p.config.PASSWORD_MIN_LENGTH}文字以上。英字・数字・記号のうち2種類以上。`} />
+            <TextField v={v} name="password" type="password" label={labels.password} autocomplete="new-password" required errors={opts.errors} hint={t('admin.passwordHint', { min: p.config.PASSWORD_MIN_LENGTH })} />
             <TextField v={v} name="confirm" type="password" label={labels.confirm} autocomplete="new-password" required errors={opts.errors} />
             <div class="actions"><button type="submit">{t('reset.submit')}</button></div>
           </form>
         </section>
         <section aria-labelledby="totp-title">
           <h2 id="totp-title">{t('totp.title')}</h2>
-          <p>{user.totp_enabled ? t('totp.status.on') : t('totp.status.off')}{user.totp_enabled ? `（${t('totp.recoveryTitle')}: ${remaining}）` : ''}</p>
+          <p>{user.totp_enabled ? t('totp.status.on') : t('totp.status.off')}{user.totp_enabled ? t('admin.paren', { text: `${t('totp.recoveryTitle')}: ${remaining}` }) : ''}</p>
           {opts.recoveryCodes ? (
             <Notice kind="success">
               <p>{t('totp.enabled')}</p>
@@ -90,11 +90,11 @@ export function mountAccountRoutes(app: Hono<AppEnv>, p: Platform) {
           <h2 id="sessions-title">{t('account.sessions')}</h2>
           <div class="table-wrap">
             <table>
-              <thead><tr><th scope="col">ログイン日時</th><th scope="col">最終アクセス</th><th scope="col">接続元</th><th scope="col">ブラウザ</th></tr></thead>
+              <thead><tr><th scope="col">{t('admin.account.col.createdAt')}</th><th scope="col">{t('admin.account.col.lastSeen')}</th><th scope="col">{t('admin.account.col.ip')}</th><th scope="col">{t('admin.account.col.browser')}</th></tr></thead>
               <tbody>
                 {sessions.map((s) => (
                   <tr>
-                    <td>{formatDateTime(s.created_at, v.locale)}{s.id === c.get('session')?.id ? '（この端末）' : ''}</td>
+                    <td>{formatDateTime(s.created_at, v.locale)}{s.id === c.get('session')?.id ? t('admin.account.thisDevice') : ''}</td>
                     <td>{formatDateTime(s.last_seen_at, v.locale)}</td>
                     <td>{s.ip}</td>
                     <td>{(s.user_agent ?? '').slice(0, 80)}</td>

@@ -217,7 +217,7 @@ export function mountAuthRoutes(app: Hono<AppEnv>, p: Platform) {
         <ErrorSummary v={v} errors={errors} labels={{ password: t('reset.newPassword'), confirm: t('reset.confirmPassword') }} />
         <form method="post" action={`/admin/password-reset/${token}`} class="form" novalidate>
           <Csrf v={v} />
-          <TextField v={v} name="password" type="password" label={t('reset.newPassword')} autocomplete="new-password" required errors={errors} hint={`${p.config.PASSWORD_MIN_LENGTH}文字以上。英字・数字・記号のうち2種類以上。`} />
+          <TextField v={v} name="password" type="password" label={t('reset.newPassword')} autocomplete="new-password" required errors={errors} hint={t('admin.passwordHint', { min: p.config.PASSWORD_MIN_LENGTH })} />
           <TextField v={v} name="confirm" type="password" label={t('reset.confirmPassword')} autocomplete="new-password" required errors={errors} />
           <div class="actions">
             <button type="submit">{t('reset.submit')}</button>

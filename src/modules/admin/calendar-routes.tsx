@@ -11,9 +11,12 @@ import { CORE_PERMISSIONS as P } from '../../core/core-module.js';
 import { CalendarValidationError, type OfficeHours } from '../../core/calendar/index.js';
 import { actorRef } from '../../core/organizations/index.js';
 import type { Actor } from '../../core/permissions/index.js';
+import type { Translator } from '../../core/i18n/index.js';
 import { actorOf, requirePermission } from './guards.js';
 
+/** Short Japanese weekday names for audit summaries (stored in Japanese); screens use admin.weekday.<n>. */
 const WEEKDAYS = ['日', '月', '火', '水', '木', '金', '土'];
+const weekday = (t: Translator, d: number) => t(`admin.weekday.${d}`);
 /** Two bands a day cover a lunch closure (e.g. 8:30–12:00 and 13:00–17:15). */
 const BANDS = [0, 1];
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -42,7 +45,7 @@ function hoursValues(hours: OfficeHours[]): FormValues {
 }
 
 /** Hours from the form; a band left empty on both sides means closed. Half-filled bands are errors. */
-function hoursFrom(values: FormValues): { hours: OfficeHours[]; names: string[]; errors: FieldErrors } {
+function hoursFrom(values: FormValues, t: Translator): { hours: OfficeHours[]; names: string[]; errors: FieldErrors } {
   const hours: OfficeHours[] = [];
   const names: string[] = [];
   const errors: FieldErrors = {};
@@ -51,8 +54,8 @@ function hoursFrom(values: FormValues): { hours: OfficeHours[]; names: string[];
       const opens = str(values[`opens-${d}-${band}`]).trim();
       const closes = str(values[`closes-${d}-${band}`]).trim();
       if (!opens && !closes) continue;
-      if (!opens) errors[`opens-${d}-${band}`] = `${WEEKDAYS[d]}曜日の開始時刻を入力してください。`;
-      else if (!closes) errors[`closes-${d}-${band}`] = `${WEEKDAYS[d]}曜日の終了時刻を入力してください。`;
+      if (!opens) errors[`opens-${d}-${band}`] = t('admin.calendar.opensRequired', { day: weekday(t, d) });
+      else if (!closes) errors[`closes-${d}-${band}`] = t('admin.calendar.closesRequired', { day: weekday(t, d) });
       hours.push({ weekday: d, opens, closes });
       names.push(`${d}-${band}`);
     }
@@ -67,11 +70,12 @@ export function mountCalendarRoutes(app: Hono<AppEnv>, p: Platform) {
 
   const page = async (c: Context<AppEnv>, org: number | null, opts: { errors?: FieldErrors; values?: FormValues; hoursErrors?: FieldErrors; hoursValues?: FormValues } = {}) => {
     const v = viewOf(c);
+    const t = v.t;
     const actor = actorOf(c);
     const now = new Date();
     const year = Number(c.req.query('year')) || Number(new Intl.DateTimeFormat('en', { timeZone: 'Asia/Tokyo', year: 'numeric' }).format(now));
     const orgs = await p.organizations.visibleTo(actor);
-    const orgName = org === null ? '全組織共通（標準）' : orgs.find((o) => o.id === org)?.name ?? '';
+    const orgName = org === null ? t('admin.calendar.defaultScope') : orgs.find((o) => o.id === org)?.name ?? '';
     const closed = [
       ...(org === null ? [] : await p.calendar.listClosedDays({ organizationId: null, year })).map((d) => ({ ...d, inherited: true })),
       ...(await p.calendar.listClosedDays({ organizationId: org, year })).map((d) => ({ ...d, inherited: false })),
@@ -80,10 +84,11 @@ export function mountCalendarRoutes(app: Hono<AppEnv>, p: Platform) {
     const hv = opts.hoursValues ?? hoursValues(p.calendar.officeHours(org));
     const holiday = p.calendar.holiday(now);
     const orgParam = org === null ? '' : String(org);
-    const labels: Record<string, string> = { day: '日付', reason: '理由' };
+    const labels: Record<string, string> = { day: t('admin.calendar.day'), reason: t('admin.calendar.reason') };
     for (let d = 0; d < 7; d++) for (const b of BANDS) {
-      labels[`opens-${d}-${b}`] = `${WEEKDAYS[d]}曜日 開始${b ? '（2）' : ''}`;
-      labels[`closes-${d}-${b}`] = `${WEEKDAYS[d]}曜日 終了${b ? '（2）' : ''}`;
+      const band = b ? t('admin.calendar.band2') : '';
+      labels[`opens-${d}-${b}`] = t('admin.calendar.opensField', { day: weekday(t, d), band });
+      labels[`closes-${d}-${b}`] = t('admin.calendar.closesField', { day: weekday(t, d), band });
     }
     return (
       <AdminLayout v={v} title={v.t('nav.calendar')} menu={p.menu}>
@@ -92,33 +97,34 @@ export function mountCalendarRoutes(app: Hono<AppEnv>, p: Platform) {
           <SelectField
             v={v}
             name="org"
-            label="対象の組織"
+            label={t('admin.calendar.organization')}
             value={orgParam}
-            options={[...(actor.allOrganizations ? [{ value: '', label: '全組織共通（標準）' }] : []), ...orgs.map((o) => ({ value: o.id, label: o.name }))]}
+            options={[...(actor.allOrganizations ? [{ value: '', label: t('admin.calendar.defaultScope') }] : []), ...orgs.map((o) => ({ value: o.id, label: o.name }))]}
           />
-          <TextField v={v} name="year" type="number" label="年" value={year} />
-          <div class="field"><button type="submit">表示する</button></div>
+          <TextField v={v} name="year" type="number" label={t('admin.calendar.year')} value={year} />
+          <div class="field"><button type="submit">{t('admin.calendar.show')}</button></div>
         </form>
         <p data-testid="calendar-today">
           {orgName} — {v.t('dashboard.calendar')}: {p.calendar.isBusinessDay(now, org) ? v.t('dashboard.open') : v.t('dashboard.closed')}
-          {holiday ? `（${holiday}）` : ''}。現在は{p.calendar.isOpenAt(now, org) ? '受付時間内' : '受付時間外'}です。次の受付開始: {formatDateTime(p.calendar.nextOpening(now, org).toISOString(), v.locale)}
+          {holiday ? t('admin.calendar.holiday', { name: holiday }) : ''}
+          {t('admin.calendar.now', { state: p.calendar.isOpenAt(now, org) ? t('admin.calendar.withinHours') : t('admin.calendar.outsideHours'), next: formatDateTime(p.calendar.nextOpening(now, org).toISOString(), v.locale) })}
         </p>
-        <p>祝日（内閣府公表の国民の祝日）と年末年始（12月29日～1月3日）は自動で閉庁日になります。ここでは受付時間と、それ以外の臨時閉庁日を設定します。</p>
+        <p>{t('admin.calendar.intro')}</p>
 
-        <h2>受付時間（{orgName}）</h2>
-        <p>{own ? 'この組織独自の受付時間です。' : org === null ? '標準の受付時間（未設定時は平日 8:30～17:15）です。' : '標準の受付時間を使っています。保存すると、この組織独自の受付時間になります。'}昼休みなどで分かれる日は2つ目の時間帯も入力します。空欄の曜日は閉庁です。</p>
+        <h2>{t('admin.calendar.hoursTitle', { org: orgName })}</h2>
+        <p>{own ? t('admin.calendar.hoursOwn') : org === null ? t('admin.calendar.hoursDefault') : t('admin.calendar.hoursInherited')}{t('admin.calendar.hoursHelp')}</p>
         <ErrorSummary v={v} errors={opts.hoursErrors} labels={labels} idPrefix="hours" />
         <form method="post" action="/admin/calendar/hours" novalidate>
           <Csrf v={v} />
           <input type="hidden" name="org" value={orgParam} />
           <div class="table-wrap">
             <table>
-              <caption class="visually-hidden">曜日ごとの受付時間</caption>
-              <thead><tr><th scope="col">曜日</th><th scope="col">開始</th><th scope="col">終了</th><th scope="col">開始（2）</th><th scope="col">終了（2）</th></tr></thead>
+              <caption class="visually-hidden">{t('admin.calendar.hoursCaption')}</caption>
+              <thead><tr><th scope="col">{t('admin.calendar.col.weekday')}</th><th scope="col">{t('admin.calendar.col.opens')}</th><th scope="col">{t('admin.calendar.col.closes')}</th><th scope="col">{t('admin.calendar.col.opens2')}</th><th scope="col">{t('admin.calendar.col.closes2')}</th></tr></thead>
               <tbody>
                 {[1, 2, 3, 4, 5, 6, 0].map((d) => (
                   <tr>
-                    <th scope="row">{WEEKDAYS[d]}曜日</th>
+                    <th scope="row">{weekday(t, d)}</th>
                     {BANDS.flatMap((b) =>
                       (['opens', 'closes'] as const).map((kind) => {
                         const name = `${kind}-${d}-${b}`;
@@ -138,22 +144,22 @@ export function mountCalendarRoutes(app: Hono<AppEnv>, p: Platform) {
             </table>
           </div>
           <div class="actions">
-            <button type="submit">受付時間を保存する</button>
-            {own ? <button type="submit" name="reset" value="1" class="button--secondary">{org === null ? '既定（平日 8:30～17:15）に戻す' : '標準の受付時間に戻す'}</button> : null}
+            <button type="submit">{t('admin.calendar.saveHours')}</button>
+            {own ? <button type="submit" name="reset" value="1" class="button--secondary">{org === null ? t('admin.calendar.resetDefault') : t('admin.calendar.resetInherited')}</button> : null}
           </div>
         </form>
 
-        <h2>臨時閉庁日（{orgName}、{year}年）</h2>
+        <h2>{t('admin.calendar.closedTitle', { org: orgName, year })}</h2>
         <div class="table-wrap">
           <table>
-            <thead><tr><th scope="col">日付</th><th scope="col">理由</th><th scope="col">対象</th><th scope="col">{v.t('common.actions')}</th></tr></thead>
+            <thead><tr><th scope="col">{t('admin.calendar.col.day')}</th><th scope="col">{t('admin.calendar.col.reason')}</th><th scope="col">{t('admin.calendar.col.scope')}</th><th scope="col">{v.t('common.actions')}</th></tr></thead>
             <tbody>
               {closed.length === 0 ? <tr><td colspan={4}>{v.t('common.none')}</td></tr> : null}
               {closed.map((d) => (
                 <tr>
                   <td>{d.day}</td>
                   <td>{d.reason}</td>
-                  <td>{d.inherited ? '全組織共通' : orgName}</td>
+                  <td>{d.inherited ? t('admin.calendar.allOrganizations') : orgName}</td>
                   <td>
                     {d.inherited ? null : (
                       <form method="post" action={`/admin/calendar/closed/${d.id}/delete`} class="inline-form">
@@ -168,14 +174,14 @@ export function mountCalendarRoutes(app: Hono<AppEnv>, p: Platform) {
             </tbody>
           </table>
         </div>
-        <h3>臨時閉庁日を追加</h3>
+        <h3>{t('admin.calendar.addClosed')}</h3>
         <ErrorSummary v={v} errors={opts.errors} labels={labels} />
         <form method="post" action="/admin/calendar/closed" class="form" novalidate>
           <Csrf v={v} />
           <input type="hidden" name="org" value={orgParam} />
-          <TextField v={v} name="day" type="date" label="日付" value={str(opts.values?.day)} required errors={opts.errors} />
-          <TextField v={v} name="reason" label="理由" value={str(opts.values?.reason)} required errors={opts.errors} hint="例: 庁舎停電のため" />
-          <div class="actions"><button type="submit">追加する</button></div>
+          <TextField v={v} name="day" type="date" label={t('admin.calendar.day')} value={str(opts.values?.day)} required errors={opts.errors} />
+          <TextField v={v} name="reason" label={t('admin.calendar.reason')} value={str(opts.values?.reason)} required errors={opts.errors} hint={t('admin.calendar.reasonHint')} />
+          <div class="actions"><button type="submit">{t('admin.calendar.add')}</button></div>
         </form>
       </AdminLayout>
     );
@@ -199,7 +205,7 @@ export function mountCalendarRoutes(app: Hono<AppEnv>, p: Platform) {
     const org = await scopeOf(p, actorOf(c), str(values.org));
     if (org === 'forbidden') return renderError(c, 404, 'error.notFound');
     const reset = str(values.reset) === '1';
-    const { hours, names, errors } = reset ? { hours: [], names: [], errors: {} } : hoursFrom(values);
+    const { hours, names, errors } = reset ? { hours: [], names: [], errors: {} } : hoursFrom(values, c.get('t'));
     if (Object.keys(errors).length) return c.html(await page(c, org, { hoursErrors: errors, hoursValues: values }), 422);
     try {
       await p.calendar.setOfficeHours(org, hours);
@@ -210,8 +216,7 @@ export function mountCalendarRoutes(app: Hono<AppEnv>, p: Platform) {
       for (const [key, msg] of Object.entries(e.fields)) {
         const m = /^hours\.(\d+)\.(opens|closes)$/.exec(key);
         const name = m ? `${m[2]}-${names[Number(m[1])]}` : '_form';
-        const weekday = m ? WEEKDAYS[Number(names[Number(m[1])]!.split('-')[0])] : '';
-        fields[name] = m ? `${weekday}曜日: ${msg}` : msg;
+        fields[name] = m ? c.get('t')('admin.calendar.dayError', { day: weekday(c.get('t'), Number(names[Number(m[1])]!.split('-')[0])), message: msg }) : msg;
       }
       return c.html(await page(c, org, { hoursErrors: fields, hoursValues: values }), 422);
     }
@@ -226,9 +231,10 @@ export function mountCalendarRoutes(app: Hono<AppEnv>, p: Platform) {
     if (org === 'forbidden') return renderError(c, 404, 'error.notFound');
     const values = { day: str(form.day).trim(), reason: str(form.reason).trim() };
     const errors: FieldErrors = {};
-    if (!values.reason) errors.reason = '理由を入力してください。';
-    else if (values.reason.length > 100) errors.reason = '理由は100文字以内で入力してください。';
-    if (!ISO_DATE.test(values.day)) errors.day = '日付を YYYY-MM-DD の形式で入力してください。';
+    const t = c.get('t');
+    if (!values.reason) errors.reason = t('admin.calendar.reasonRequired');
+    else if (values.reason.length > 100) errors.reason = t('admin.calendar.reasonTooLong');
+    if (!ISO_DATE.test(values.day)) errors.day = t('admin.calendar.dayInvalid');
     if (Object.keys(errors).length) return c.html(await page(c, org, { errors, values }), 422);
     try {
       const id = await p.calendar.addClosedDay({ organizationId: org, day: values.day, reason: values.reason });

@@ -9,6 +9,7 @@ import { mountAccountRoutes } from './account-routes.js';
 import { mountSystemRoutes } from './system-routes.js';
 import { mountCalendarRoutes } from './calendar-routes.js';
 import { adminCliCommands } from './cli.js';
+import './messages.js';
 
 /**
  * The admin shell: sign-in, dashboard, users, roles, organisations, own account, audit trail,

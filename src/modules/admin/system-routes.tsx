@@ -5,7 +5,7 @@ import type { Platform } from '../../core/platform.js';
 import { requestMeta } from '../../core/http/app.js';
 import { readForm, str } from '../../core/http/validate.js';
 import { AdminLayout } from '../../core/ui/layout.js';
-import { viewOf, formatDateTime } from '../../core/ui/view.js';
+import { viewOf, formatDateTime, type View } from '../../core/ui/view.js';
 import { Csrf, ErrorSummary, Notice, TextField, SelectField, Pagination, type FieldErrors } from '../../core/ui/forms.js';
 import { renderError } from '../../core/http/errors.js';
 import { CORE_PERMISSIONS as P } from '../../core/core-module.js';
@@ -15,6 +15,7 @@ import { contentDisposition } from '../../core/csv/index.js';
 import { actorRef } from '../../core/organizations/index.js';
 import type { MailStatus } from '../../core/mail/index.js';
 import type { Actor } from '../../core/permissions/index.js';
+import { jobLabel } from './messages.js';
 
 /**
  * A reset link lets its reader take over the account; only someone who may already reset every
@@ -24,7 +25,8 @@ function mayReadSecrets(actor: Actor): boolean {
   return actor.allOrganizations && actor.permissions.has(P.usersManage);
 }
 
-const AUDIT_PROBLEM: Record<string, string> = { altered: '記録が書き換えられています', broken_link: '前後の記録のつながりが壊れています（削除または挿入）', gap: '記録の番号が欠けています（削除）', head: '最新の記録が削除されています' };
+/** Kinds of audit-chain problem with a translated name (admin.audit.problem.<kind>). */
+const AUDIT_PROBLEM = new Set(['altered', 'broken_link', 'gap', 'head']);
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /**
@@ -70,17 +72,17 @@ export function mountSystemRoutes(app: Hono<AppEnv>, p: Platform) {
     return (c.html(
       <AdminLayout v={v} title={v.t('nav.audit')} menu={p.menu}>
         <form method="get" action="/admin/audit" class="filters" role="search">
-          <TextField v={v} name="from" type="date" label="開始日" value={query.get('from') ?? ''} />
-          <TextField v={v} name="to" type="date" label="終了日" value={query.get('to') ?? ''} />
-          <SelectField v={v} name="action" label="操作" value={filter.action ?? ''} emptyLabel="すべて" options={actions.map((a) => ({ value: a, label: a }))} />
-          <TextField v={v} name="actor" label="操作者（ログインID）" value={filter.actorLogin ?? ''} />
-          <TextField v={v} name="targetType" label="対象種別" value={filter.targetType ?? ''} />
-          <TextField v={v} name="q" type="search" label="キーワード（概要）" value={filter.q ?? ''} />
+          <TextField v={v} name="from" type="date" label={v.t('admin.audit.from')} value={query.get('from') ?? ''} />
+          <TextField v={v} name="to" type="date" label={v.t('admin.audit.to')} value={query.get('to') ?? ''} />
+          <SelectField v={v} name="action" label={v.t('admin.audit.action')} value={filter.action ?? ''} emptyLabel={v.t('admin.all')} options={actions.map((a) => ({ value: a, label: a }))} />
+          <TextField v={v} name="actor" label={v.t('admin.audit.actor')} value={filter.actorLogin ?? ''} />
+          <TextField v={v} name="targetType" label={v.t('admin.audit.targetType')} value={filter.targetType ?? ''} />
+          <TextField v={v} name="q" type="search" label={v.t('admin.audit.keyword')} value={filter.q ?? ''} />
           <div class="field"><button type="submit">{v.t('common.filter')}</button></div>
         </form>
         <form method="post" action="/admin/audit/verify" class="actions">
           <Csrf v={v} />
-          <button type="submit" class="button--secondary">改ざん検査を実行する</button>
+          <button type="submit" class="button--secondary">{v.t('admin.audit.verify')}</button>
         </form>
         {canExport ? (
           <p class="actions">
@@ -90,8 +92,8 @@ export function mountSystemRoutes(app: Hono<AppEnv>, p: Platform) {
         ) : null}
         <div class="table-wrap">
           <table>
-            <caption>操作ログ（{total}件）</caption>
-            <thead><tr><th scope="col">日時</th><th scope="col">操作者</th><th scope="col">接続元</th><th scope="col">操作</th><th scope="col">対象</th><th scope="col">概要</th></tr></thead>
+            <caption>{v.t('admin.audit.caption', { total })}</caption>
+            <thead><tr><th scope="col">{v.t('admin.audit.col.at')}</th><th scope="col">{v.t('admin.audit.col.actor')}</th><th scope="col">{v.t('admin.audit.col.ip')}</th><th scope="col">{v.t('admin.audit.col.action')}</th><th scope="col">{v.t('admin.audit.col.target')}</th><th scope="col">{v.t('admin.audit.col.summary')}</th></tr></thead>
             <tbody>
               {rows.map((r) => (
                 <tr>
@@ -118,13 +120,13 @@ export function mountSystemRoutes(app: Hono<AppEnv>, p: Platform) {
     const result = await p.audit.verify();
     await p.audit.record({ actor: actorRef(actor), organizationId: actor.organizationId, ...requestMeta(c), action: 'audit.verify', targetType: 'audit_log', summary: `操作ログの改ざん検査を実行しました（${result.checked}件、${result.ok ? '異常なし' : `${result.problems.length}件の異常`}）` });
     return c.html(
-      <AdminLayout v={v} title="操作ログの改ざん検査" menu={p.menu}>
+      <AdminLayout v={v} title={v.t('admin.audit.verifyTitle')} menu={p.menu}>
         {result.ok ? (
-          <Notice kind="success"><p data-testid="audit-verify-result">改ざんは検出されませんでした（{result.checked}件を検査）。</p></Notice>
+          <Notice kind="success"><p data-testid="audit-verify-result">{v.t('admin.audit.verifyOk', { checked: result.checked })}</p></Notice>
         ) : (
           <Notice kind="error">
-            <p data-testid="audit-verify-result">改ざんを検出しました（{result.problems.length}件の異常、{result.checked}件を検査）。システム管理者に連絡してください。</p>
-            <ul>{result.problems.slice(0, 50).map((pr) => <li>#{pr.id ?? '-'}: {AUDIT_PROBLEM[pr.kind] ?? pr.kind}（{pr.problem}）</li>)}</ul>
+            <p data-testid="audit-verify-result">{v.t('admin.audit.verifyFailed', { problems: result.problems.length, checked: result.checked })}</p>
+            <ul>{result.problems.slice(0, 50).map((pr) => <li>#{pr.id ?? '-'}: {AUDIT_PROBLEM.has(pr.kind) ? v.t(`admin.audit.problem.${pr.kind}`) : pr.kind}{v.t('admin.paren', { text: pr.problem })}</li>)}</ul>
           </Notice>
         )}
         <p><a href="/admin/audit">{v.t('common.back')}</a></p>
@@ -154,15 +156,15 @@ export function mountSystemRoutes(app: Hono<AppEnv>, p: Platform) {
     const [summary, recent] = await Promise.all([p.jobs.summary(), p.jobs.list({ limit: page.limit, offset: page.offset })]);
     return c.html(
       <AdminLayout v={v} title={v.t('nav.jobs')} menu={p.menu}>
-        {c.req.query('queued') ? <Notice kind="success"><p>ジョブを実行待ちに登録しました。</p></Notice> : null}
+        {c.req.query('queued') ? <Notice kind="success"><p>{v.t('admin.jobs.queued')}</p></Notice> : null}
         <div class="table-wrap">
           <table>
-            <caption>ジョブの種類と最終実行</caption>
-            <thead><tr><th scope="col">ジョブ</th><th scope="col">スケジュール</th><th scope="col">次回</th><th scope="col">最終実行</th><th scope="col">結果</th><th scope="col">待ち / 失敗</th><th scope="col">{v.t('common.actions')}</th></tr></thead>
+            <caption>{v.t('admin.jobs.summaryCaption')}</caption>
+            <thead><tr><th scope="col">{v.t('admin.jobs.col.job')}</th><th scope="col">{v.t('admin.jobs.col.schedule')}</th><th scope="col">{v.t('admin.jobs.col.next')}</th><th scope="col">{v.t('admin.jobs.col.lastRun')}</th><th scope="col">{v.t('admin.jobs.col.result')}</th><th scope="col">{v.t('admin.jobs.col.queuedDead')}</th><th scope="col">{v.t('common.actions')}</th></tr></thead>
             <tbody>
               {summary.map((j) => (
                 <tr>
-                  <td>{j.label}<br /><code>{j.name}</code></td>
+                  <td>{jobLabel(v, j)}<br /><code>{j.name}</code></td>
                   <td><code>{j.schedule ?? '—'}</code></td>
                   <td>{formatDateTime(j.nextRunAt, v.locale)}</td>
                   <td>{formatDateTime(j.lastRun?.finishedAt, v.locale)}</td>
@@ -177,7 +179,7 @@ export function mountSystemRoutes(app: Hono<AppEnv>, p: Platform) {
                       <form method="post" action="/admin/jobs/run" class="inline-form">
                         <Csrf v={v} />
                         <input type="hidden" name="name" value={j.name} />
-                        <button type="submit" class="button--small button--secondary">今すぐ実行<span class="visually-hidden">: {j.label}</span></button>
+                        <button type="submit" class="button--small button--secondary">{v.t('admin.jobs.runNow')}<span class="visually-hidden">: {jobLabel(v, j)}</span></button>
                       </form>
                     ) : null}
                   </td>
@@ -188,8 +190,8 @@ export function mountSystemRoutes(app: Hono<AppEnv>, p: Platform) {
         </div>
         <div class="table-wrap">
           <table>
-            <caption>実行履歴（{recent.total}件）</caption>
-            <thead><tr><th scope="col">ID</th><th scope="col">ジョブ</th><th scope="col">状態</th><th scope="col">試行</th><th scope="col">予定</th><th scope="col">終了</th><th scope="col">エラー</th><th scope="col">{v.t('common.actions')}</th></tr></thead>
+            <caption>{v.t('admin.jobs.historyCaption', { total: recent.total })}</caption>
+            <thead><tr><th scope="col">{v.t('admin.jobs.col.id')}</th><th scope="col">{v.t('admin.jobs.col.job')}</th><th scope="col">{v.t('admin.jobs.col.status')}</th><th scope="col">{v.t('admin.jobs.col.attempts')}</th><th scope="col">{v.t('admin.jobs.col.runAt')}</th><th scope="col">{v.t('admin.jobs.col.finished')}</th><th scope="col">{v.t('admin.jobs.col.error')}</th><th scope="col">{v.t('common.actions')}</th></tr></thead>
             <tbody>
               {recent.rows.map((r) => (
                 <tr>
@@ -200,7 +202,7 @@ export function mountSystemRoutes(app: Hono<AppEnv>, p: Platform) {
                     {r.status === 'dead' ? (
                       <form method="post" action={`/admin/jobs/${r.id}/retry`} class="inline-form">
                         <Csrf v={v} />
-                        <button type="submit" class="button--small">再実行<span class="visually-hidden">: {r.id}</span></button>
+                        <button type="submit" class="button--small">{v.t('admin.jobs.retry')}<span class="visually-hidden">: {r.id}</span></button>
                       </form>
                     ) : null}
                   </td>
@@ -238,7 +240,9 @@ export function mountSystemRoutes(app: Hono<AppEnv>, p: Platform) {
   // Sent mail and the outbox (mail without SMTP settings is read here)
   app.use('/admin/mail', requirePermission(P.mailRead));
   app.use('/admin/mail/*', requirePermission(P.mailRead));
-  const MAIL_STATUS: Record<string, string> = { queued: '送信待ち', sent: '送信済み', failed: '送信失敗', outbox: '送信箱（SMTP未設定）' };
+  /** Mail statuses, each named by admin.mail.status.<status>. */
+  const MAIL_STATUS: Record<string, true> = { queued: true, sent: true, failed: true, outbox: true };
+  const mailStatus = (v: View, status: string) => (MAIL_STATUS[status] ? v.t(`admin.mail.status.${status}`) : status);
   app.get('/admin/mail', async (c) => {
     const v = viewOf(c);
     const page = paging(c);
@@ -249,16 +253,16 @@ export function mountSystemRoutes(app: Hono<AppEnv>, p: Platform) {
     const query = new URLSearchParams({ ...(status ? { status } : {}), ...(q ? { q } : {}) });
     return c.html(
       <AdminLayout v={v} title={v.t('nav.mail')} menu={p.menu}>
-        {!p.config.SMTP_URL ? <Notice kind="info"><p>SMTPサーバが設定されていないため、メールは送信されず「送信箱」に保存されます（SMTP_URL を設定すると送信されます）。</p></Notice> : null}
+        {!p.config.SMTP_URL ? <Notice kind="info"><p>{v.t('admin.mail.noSmtp')}</p></Notice> : null}
         <form method="get" action="/admin/mail" class="filters" role="search">
-          <SelectField v={v} name="status" label="状態" value={status ?? ''} emptyLabel="すべて" options={Object.entries(MAIL_STATUS).map(([value, label]) => ({ value, label }))} />
-          <TextField v={v} name="q" type="search" label="宛先・件名" value={q ?? ''} />
+          <SelectField v={v} name="status" label={v.t('admin.status')} value={status ?? ''} emptyLabel={v.t('admin.all')} options={Object.keys(MAIL_STATUS).map((value) => ({ value, label: mailStatus(v, value) }))} />
+          <TextField v={v} name="q" type="search" label={v.t('admin.mail.search')} value={q ?? ''} />
           <div class="field"><button type="submit">{v.t('common.filter')}</button></div>
         </form>
         <div class="table-wrap">
           <table>
-            <caption>メール（{total}件）</caption>
-            <thead><tr><th scope="col">作成</th><th scope="col">宛先</th><th scope="col">件名</th><th scope="col">種別</th><th scope="col">状態</th><th scope="col">送信</th></tr></thead>
+            <caption>{v.t('admin.mail.caption', { total })}</caption>
+            <thead><tr><th scope="col">{v.t('admin.mail.col.created')}</th><th scope="col">{v.t('admin.mail.col.to')}</th><th scope="col">{v.t('admin.mail.col.subject')}</th><th scope="col">{v.t('admin.mail.col.category')}</th><th scope="col">{v.t('admin.mail.col.status')}</th><th scope="col">{v.t('admin.mail.col.sent')}</th></tr></thead>
             <tbody>
               {rows.map((m) => (
                 <tr>
@@ -266,7 +270,7 @@ export function mountSystemRoutes(app: Hono<AppEnv>, p: Platform) {
                   <td>{m.to_address}</td>
                   <td><a href={`/admin/mail/${m.id}`}>{m.subject}</a></td>
                   <td>{m.category ?? '—'}</td>
-                  <td>{MAIL_STATUS[m.status] ?? m.status}{m.last_error ? `（${m.last_error.slice(0, 80)}）` : ''}</td>
+                  <td>{mailStatus(v, m.status)}{m.last_error ? v.t('admin.paren', { text: m.last_error.slice(0, 80) }) : ''}</td>
                   <td>{formatDateTime(m.sent_at, v.locale)}</td>
                 </tr>
               ))}
@@ -287,16 +291,16 @@ export function mountSystemRoutes(app: Hono<AppEnv>, p: Platform) {
     return c.html(
       <AdminLayout v={v} title={m.subject} menu={p.menu}>
         <dl class="meta">
-          <dt>宛先</dt><dd>{m.to_address}</dd>
-          <dt>状態</dt><dd>{MAIL_STATUS[m.status] ?? m.status}</dd>
-          <dt>作成</dt><dd>{formatDateTime(m.created_at, v.locale)}</dd>
-          <dt>送信</dt><dd>{formatDateTime(m.sent_at, v.locale)}</dd>
-          <dt>試行回数</dt><dd>{m.attempts}</dd>
-          {m.last_error ? <><dt>エラー</dt><dd>{m.last_error}</dd></> : null}
+          <dt>{v.t('admin.mail.to')}</dt><dd>{m.to_address}</dd>
+          <dt>{v.t('admin.status')}</dt><dd>{mailStatus(v, m.status)}</dd>
+          <dt>{v.t('admin.mail.created')}</dt><dd>{formatDateTime(m.created_at, v.locale)}</dd>
+          <dt>{v.t('admin.mail.sent')}</dt><dd>{formatDateTime(m.sent_at, v.locale)}</dd>
+          <dt>{v.t('admin.mail.attempts')}</dt><dd>{m.attempts}</dd>
+          {m.last_error ? <><dt>{v.t('admin.mail.error')}</dt><dd>{m.last_error}</dd></> : null}
         </dl>
-        <h2>本文</h2>
+        <h2>{v.t('admin.mail.body')}</h2>
         {m.sensitive && !mayReadSecrets(actor) ? (
-          <p data-testid="mail-body">本文に機密情報（パスワード再設定リンクなど）が含まれるため表示しません。</p>
+          <p data-testid="mail-body">{v.t('admin.mail.bodyHidden')}</p>
         ) : (
           <pre class="mail-body" data-testid="mail-body">{m.text_body}</pre>
         )}
@@ -313,16 +317,18 @@ export function mountSystemRoutes(app: Hono<AppEnv>, p: Platform) {
     const list = await p.backup.list();
     return c.html(
       <AdminLayout v={v} title={v.t('nav.backups')} menu={p.menu}>
-        {c.req.query('queued') ? <Notice kind="success"><p>バックアップを開始しました。完了すると一覧に表示されます。</p></Notice> : null}
-        <p>毎日 <code>{p.config.BACKUP_SCHEDULE}</code>（日本時間）に自動でバックアップを取り、最新 {p.config.BACKUP_GENERATIONS} 世代を保管します。復元はサーバで <code>machimado restore ファイル名</code> を実行します（手順は運用マニュアルを参照）。</p>
+        {c.req.query('queued') ? <Notice kind="success"><p>{v.t('admin.backups.queued')}</p></Notice> : null}
+        <p>
+          {v.t('admin.backups.scheduleBefore')}<code>{p.config.BACKUP_SCHEDULE}</code>{v.t('admin.backups.scheduleAfter', { generations: p.config.BACKUP_GENERATIONS })}<code>{v.t('admin.backups.restoreCommand')}</code>{v.t('admin.backups.restoreAfter')}
+        </p>
         <form method="post" action="/admin/backups/run">
           <Csrf v={v} />
-          <button type="submit">今すぐバックアップを取る</button>
+          <button type="submit">{v.t('admin.backups.runNow')}</button>
         </form>
         <div class="table-wrap">
           <table>
-            <caption>保管中のバックアップ（{list.length}件）</caption>
-            <thead><tr><th scope="col">作成日時</th><th scope="col">ファイル</th><th scope="col">サイズ</th><th scope="col">SHA-256</th></tr></thead>
+            <caption>{v.t('admin.backups.caption', { total: list.length })}</caption>
+            <thead><tr><th scope="col">{v.t('admin.backups.col.created')}</th><th scope="col">{v.t('admin.backups.col.file')}</th><th scope="col">{v.t('admin.backups.col.size')}</th><th scope="col">{v.t('admin.backups.col.sha256')}</th></tr></thead>
             <tbody>
               {list.map((b) => (
                 <tr>

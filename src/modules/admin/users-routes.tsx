@@ -12,25 +12,27 @@ import { CORE_PERMISSIONS as P } from '../../core/core-module.js';
 import { actorOf, paging, requirePermission } from './guards.js';
 import type { UserListFilter } from '../../core/auth/users.js';
 import { ORGANIZATION_KINDS, type OrganizationNode } from '../../core/organizations/index.js';
+import { orgKindLabel, roleDescription, roleLabel } from './messages.js';
 
-const USER_LABELS: Record<string, string> = {
-  loginId: 'ログインID',
-  displayName: '氏名',
-  email: 'メールアドレス',
-  organizationId: '所属組織',
-  roles: '権限グループ',
-  password: 'パスワード',
-};
+function userLabels(v: View): Record<string, string> {
+  return {
+    loginId: v.t('admin.users.field.loginId'),
+    displayName: v.t('admin.users.field.displayName'),
+    email: v.t('admin.users.field.email'),
+    organizationId: v.t('admin.users.field.organizationId'),
+    roles: v.t('admin.users.field.roles'),
+    password: v.t('admin.users.field.password'),
+  };
+}
 
-function orgOptions(orgs: OrganizationNode[]) {
-  return orgs.map((o) => ({ value: o.id, label: `${o.name}（${o.code}）` }));
+function orgOptions(v: View, orgs: OrganizationNode[]) {
+  return orgs.map((o) => ({ value: o.id, label: v.t('admin.orgOption', { name: o.name, code: o.code }) }));
 }
 
 function userStatus(v: View, u: { status: string; locked_at: string | null }) {
-  if (u.locked_at) return <span class="status status--bad">ロック中</span>;
-  if (u.status === 'disabled') return <span class="status status--muted">無効</span>;
-  return <span class="status status--good">有効</span>;
-  void v;
+  if (u.locked_at) return <span class="status status--bad">{v.t('admin.status.locked')}</span>;
+  if (u.status === 'disabled') return <span class="status status--muted">{v.t('admin.status.disabled')}</span>;
+  return <span class="status status--good">{v.t('admin.status.active')}</span>;
 }
 
 /** User, role and organisation management (C-3-19, C-2-4, H-08). */
@@ -52,20 +54,20 @@ export function mountUserRoutes(app: Hono<AppEnv>, p: Platform) {
     const roles = p.permissions.roles();
     const q = new URLSearchParams({ ...(filter.q ? { q: filter.q } : {}), ...(filter.status ? { status: filter.status } : {}), ...(filter.role ? { role: filter.role } : {}) });
     return c.html(
-      <AdminLayout v={v} title="ユーザ管理" menu={p.menu}>
+      <AdminLayout v={v} title={v.t('admin.users.title')} menu={p.menu}>
         {c.req.query('saved') ? <Notice kind="success"><p>{v.t('common.saved')}</p></Notice> : null}
-        <p><a class="button" href="/admin/users/new">ユーザを追加する</a></p>
+        <p><a class="button" href="/admin/users/new">{v.t('admin.users.add')}</a></p>
         <form method="get" action="/admin/users" class="filters" role="search">
-          <TextField v={v} name="q" type="search" label="ID・氏名・メールで検索" value={filter.q ?? ''} />
-          <SelectField v={v} name="status" label="状態" value={filter.status ?? ''} emptyLabel="すべて" options={[{ value: 'active', label: '有効' }, { value: 'disabled', label: '無効' }, { value: 'locked', label: 'ロック中' }]} />
-          <SelectField v={v} name="role" label="権限グループ" value={filter.role ?? ''} emptyLabel="すべて" options={roles.map((r) => ({ value: r.key, label: r.label ?? r.key }))} />
+          <TextField v={v} name="q" type="search" label={v.t('admin.users.search')} value={filter.q ?? ''} />
+          <SelectField v={v} name="status" label={v.t('admin.status')} value={filter.status ?? ''} emptyLabel={v.t('admin.all')} options={[{ value: 'active', label: v.t('admin.status.active') }, { value: 'disabled', label: v.t('admin.status.disabled') }, { value: 'locked', label: v.t('admin.status.locked') }]} />
+          <SelectField v={v} name="role" label={v.t('admin.users.role')} value={filter.role ?? ''} emptyLabel={v.t('admin.all')} options={roles.map((r) => ({ value: r.key, label: roleLabel(v, r) }))} />
           <div class="field"><button type="submit">{v.t('common.filter')}</button></div>
         </form>
         <div class="table-wrap">
           <table>
-            <caption>ユーザ一覧（{total}件）</caption>
+            <caption>{v.t('admin.users.caption', { total })}</caption>
             <thead>
-              <tr><th scope="col">ログインID</th><th scope="col">氏名</th><th scope="col">所属</th><th scope="col">権限グループ</th><th scope="col">状態</th><th scope="col">2段階認証</th><th scope="col">最終ログイン</th></tr>
+              <tr><th scope="col">{v.t('admin.users.col.loginId')}</th><th scope="col">{v.t('admin.users.col.displayName')}</th><th scope="col">{v.t('admin.users.col.organization')}</th><th scope="col">{v.t('admin.users.col.roles')}</th><th scope="col">{v.t('admin.users.col.status')}</th><th scope="col">{v.t('admin.users.col.totp')}</th><th scope="col">{v.t('admin.users.col.lastLogin')}</th></tr>
             </thead>
             <tbody>
               {rows.map((u) => (
@@ -73,9 +75,9 @@ export function mountUserRoutes(app: Hono<AppEnv>, p: Platform) {
                   <td><a href={`/admin/users/${u.id}`}>{u.login_id}</a></td>
                   <td>{u.display_name}</td>
                   <td>{u.organization_name ?? '—'}</td>
-                  <td>{u.roles.map((r) => p.permissions.role(r)?.label ?? r).join('、')}</td>
+                  <td>{u.roles.map((r) => roleLabel(v, p.permissions.role(r), r)).join(v.t('admin.listSeparator'))}</td>
                   <td>{userStatus(v, u)}</td>
-                  <td>{u.totp_enabled ? '有効' : '—'}</td>
+                  <td>{u.totp_enabled ? v.t('admin.enabled') : '—'}</td>
                   <td>{formatDateTime(u.last_login_at, v.locale)}</td>
                 </tr>
               ))}
@@ -94,11 +96,12 @@ export function mountUserRoutes(app: Hono<AppEnv>, p: Platform) {
     const grantable = p.users.grantableRoles(actor);
     const editing = opts.id !== undefined;
     const u = opts.user;
+    const USER_LABELS = userLabels(v);
     return (
-      <AdminLayout v={v} title={editing ? `ユーザの編集: ${u?.login_id ?? ''}` : 'ユーザの追加'} menu={p.menu}>
+      <AdminLayout v={v} title={editing ? v.t('admin.users.editTitle', { loginId: u?.login_id ?? '' }) : v.t('admin.users.newTitle')} menu={p.menu}>
         {opts.initialPassword ? (
           <Notice kind="success">
-            <p>ユーザを作成しました。次の初期パスワードを本人に安全な方法で伝えてください（この画面でのみ表示します）。初回ログイン時に変更を求めます。</p>
+            <p>{v.t('admin.users.created')}</p>
             <p><code data-testid="initial-password">{opts.initialPassword}</code></p>
           </Notice>
         ) : null}
@@ -106,20 +109,20 @@ export function mountUserRoutes(app: Hono<AppEnv>, p: Platform) {
         <ErrorSummary v={v} errors={opts.errors} labels={USER_LABELS} />
         {u ? (
           <dl class="meta">
-            <dt>状態</dt><dd>{userStatus(v, u)}{u.locked_at ? `（${formatDateTime(u.locked_at, v.locale)} から）` : ''}</dd>
-            <dt>ログイン失敗回数</dt><dd>{u.failed_logins}</dd>
-            <dt>2段階認証</dt><dd>{u.totp_enabled ? '有効' : '無効'}</dd>
-            <dt>最終ログイン</dt><dd>{formatDateTime(u.last_login_at, v.locale)}</dd>
+            <dt>{v.t('admin.status')}</dt><dd>{userStatus(v, u)}{u.locked_at ? v.t('admin.users.lockedSince', { at: formatDateTime(u.locked_at, v.locale) }) : ''}</dd>
+            <dt>{v.t('admin.users.failedLogins')}</dt><dd>{u.failed_logins}</dd>
+            <dt>{v.t('admin.users.totp')}</dt><dd>{u.totp_enabled ? v.t('admin.enabled') : v.t('admin.disabled')}</dd>
+            <dt>{v.t('admin.users.lastLogin')}</dt><dd>{formatDateTime(u.last_login_at, v.locale)}</dd>
           </dl>
         ) : null}
         <form method="post" action={editing ? `/admin/users/${opts.id}` : '/admin/users'} class="form" novalidate>
           <Csrf v={v} />
-          <TextField v={v} name="loginId" label={USER_LABELS.loginId!} value={str(opts.values.loginId)} required errors={opts.errors} hint="半角英数字と . _ @ - 、3～64文字" autocomplete="off" spellcheck={false} />
+          <TextField v={v} name="loginId" label={USER_LABELS.loginId!} value={str(opts.values.loginId)} required errors={opts.errors} hint={v.t('admin.users.loginIdHint')} autocomplete="off" spellcheck={false} />
           <TextField v={v} name="displayName" label={USER_LABELS.displayName!} value={str(opts.values.displayName)} required errors={opts.errors} autocomplete="off" />
-          <TextField v={v} name="email" type="email" label={USER_LABELS.email!} value={str(opts.values.email)} errors={opts.errors} hint="パスワード再設定のメールが届きます。" autocomplete="off" />
-          <SelectField v={v} name="organizationId" label={USER_LABELS.organizationId!} value={str(opts.values.organizationId)} emptyLabel="（所属なし）" options={orgOptions(orgs)} errors={opts.errors} />
-          <CheckboxGroup v={v} name="roles" label={USER_LABELS.roles!} values={list(opts.values.roles)} required errors={opts.errors} options={grantable.map((r) => ({ value: r.key, label: r.label ?? r.key, hint: r.description }))} />
-          <TextField v={v} name="password" type="password" label={editing ? 'パスワードの再設定（変更する場合のみ）' : '初期パスワード（空欄なら自動で作成）'} errors={opts.errors} autocomplete="new-password" hint={`${p.config.PASSWORD_MIN_LENGTH}文字以上。英字・数字・記号のうち2種類以上。`} />
+          <TextField v={v} name="email" type="email" label={USER_LABELS.email!} value={str(opts.values.email)} errors={opts.errors} hint={v.t('admin.users.emailHint')} autocomplete="off" />
+          <SelectField v={v} name="organizationId" label={USER_LABELS.organizationId!} value={str(opts.values.organizationId)} emptyLabel={v.t('admin.users.noOrganization')} options={orgOptions(v, orgs)} errors={opts.errors} />
+          <CheckboxGroup v={v} name="roles" label={USER_LABELS.roles!} values={list(opts.values.roles)} required errors={opts.errors} options={grantable.map((r) => ({ value: r.key, label: roleLabel(v, r), hint: r.description === undefined ? undefined : roleDescription(v, r) }))} />
+          <TextField v={v} name="password" type="password" label={editing ? v.t('admin.users.resetPassword') : v.t('admin.users.initialPassword')} errors={opts.errors} autocomplete="new-password" hint={v.t('admin.passwordHint', { min: p.config.PASSWORD_MIN_LENGTH })} />
           <div class="actions">
             <button type="submit">{v.t('common.save')}</button>
             <a href="/admin/users">{v.t('common.back')}</a>
@@ -127,19 +130,19 @@ export function mountUserRoutes(app: Hono<AppEnv>, p: Platform) {
         </form>
         {u ? (
           <section aria-labelledby="user-actions">
-            <h2 id="user-actions">アカウントの操作</h2>
+            <h2 id="user-actions">{v.t('admin.users.actions')}</h2>
             <div class="actions">
-              {u.locked_at ? <ActionButton v={v} action={`/admin/users/${u.id}/unlock`} label="ロックを解除する" /> : null}
-              {u.totp_enabled ? <ActionButton v={v} action={`/admin/users/${u.id}/reset-2fa`} label="2段階認証をリセットする" /> : null}
+              {u.locked_at ? <ActionButton v={v} action={`/admin/users/${u.id}/unlock`} label={v.t('admin.users.unlock')} /> : null}
+              {u.totp_enabled ? <ActionButton v={v} action={`/admin/users/${u.id}/reset-2fa`} label={v.t('admin.users.resetTotp')} /> : null}
               {u.status === 'disabled' ? (
-                <ActionButton v={v} action={`/admin/users/${u.id}/enable`} label="有効にする" />
+                <ActionButton v={v} action={`/admin/users/${u.id}/enable`} label={v.t('admin.users.enable')} />
               ) : (
-                <ActionButton v={v} action={`/admin/users/${u.id}/disable`} label="無効にする" secondary />
+                <ActionButton v={v} action={`/admin/users/${u.id}/disable`} label={v.t('admin.users.disable')} secondary />
               )}
             </div>
             <form method="post" action={`/admin/users/${u.id}/delete`} class="form">
               <Csrf v={v} />
-              <Checkbox name="confirm" label={`${u.login_id} を削除することを確認しました（元に戻せません）`} />
+              <Checkbox name="confirm" label={v.t('admin.users.confirmDelete', { loginId: u.login_id })} />
               <button type="submit" class="button--danger">{v.t('common.delete')}</button>
             </form>
           </section>
@@ -206,7 +209,7 @@ export function mountUserRoutes(app: Hono<AppEnv>, p: Platform) {
         if (needsConfirm) {
           const form = await readForm(c);
           if (str(form.confirm) !== '1') {
-            return c.html(await userForm(c, { id: user.id, values: userValues(user), user, errors: { confirm: '削除する場合は確認のチェックを入れてください。' } }), 422);
+            return c.html(await userForm(c, { id: user.id, values: userValues(user), user, errors: { confirm: c.get('t')('admin.users.confirmRequired') } }), 422);
           }
         }
         await run(actorOf(c), user.id, requestMeta(c));
@@ -232,25 +235,25 @@ export function mountUserRoutes(app: Hono<AppEnv>, p: Platform) {
     const roles = await p.users.roleOverview();
     const permLabel = new Map(p.permissions.permissions().map((x) => [x.key, v.locale === 'en' ? x.labelEn ?? x.label : x.label]));
     return (
-      <AdminLayout v={v} title="権限グループ" menu={p.menu}>
+      <AdminLayout v={v} title={v.t('admin.roles.title')} menu={p.menu}>
         {c.req.query('saved') ? <Notice kind="success"><p>{v.t('common.saved')}</p></Notice> : null}
-        <p>権限グループごとに、できる操作、2段階認証の要否、ログインを許可する接続元（IPアドレス）を設定します。</p>
+        <p>{v.t('admin.roles.intro')}</p>
         {roles.map((r) => {
           const err = errors?.role === r.key ? errors : undefined;
           return (
             <section aria-labelledby={`role-${r.key}`} class="card">
-              <h2 id={`role-${r.key}`}>{v.locale === 'en' ? r.labelEn ?? r.label : r.label}（{r.key}）</h2>
-              <p>{r.description} 利用者 {r.users} 人。対象範囲: {r.scope === 'all' ? 'すべての組織' : '自組織とその下位組織'}</p>
+              <h2 id={`role-${r.key}`}>{v.t('admin.roles.heading', { label: (v.locale === 'en' ? r.labelEn ?? r.label : r.label) ?? '', key: r.key })}</h2>
+              <p>{v.t('admin.roles.summary', { description: roleDescription(v, r), users: r.users, scope: r.scope === 'all' ? v.t('admin.roles.scope.all') : v.t('admin.roles.scope.organization') })}</p>
               <details>
-                <summary>できる操作（{r.permissionList.length}）</summary>
+                <summary>{v.t('admin.roles.permissions', { count: r.permissionList.length })}</summary>
                 <ul>{r.permissionList.map((k) => <li>{permLabel.get(k) ?? k}</li>)}</ul>
               </details>
-              <ErrorSummary v={v} errors={err?.fields} labels={{ ipAllowlist: '接続元の制限' }} idPrefix={r.key} />
+              <ErrorSummary v={v} errors={err?.fields} labels={{ ipAllowlist: v.t('admin.roles.ipAllowlistShort') }} idPrefix={r.key} />
               <form method="post" action={`/admin/roles/${r.key}`} class="form">
                 <Csrf v={v} />
-                <Checkbox name="requireTotp" idPrefix={r.key} label="2段階認証を必須にする" checked={err ? str(err.values.requireTotp) === '1' : r.requireTotp} />
-                <TextArea v={v} name="ipAllowlist" idPrefix={r.key} label="ログインを許可する接続元（CIDR、カンマまたは改行区切り。空欄なら制限なし）" value={err ? str(err.values.ipAllowlist) : r.ipAllowlist} rows={2} errors={err?.fields} hint="例: 192.0.2.0/24, 2001:db8::/32" />
-                <button type="submit" class="button--small">{v.locale === 'en' ? `Save ${r.key}` : `${r.label}の設定を保存`}</button>
+                <Checkbox name="requireTotp" idPrefix={r.key} label={v.t('admin.roles.requireTotp')} checked={err ? str(err.values.requireTotp) === '1' : r.requireTotp} />
+                <TextArea v={v} name="ipAllowlist" idPrefix={r.key} label={v.t('admin.roles.ipAllowlist')} value={err ? str(err.values.ipAllowlist) : r.ipAllowlist} rows={2} errors={err?.fields} hint={v.t('admin.roles.ipAllowlistHint')} />
+                <button type="submit" class="button--small">{v.t('admin.roles.save', { label: (v.locale === 'en' ? r.labelEn ?? r.label : r.label) ?? '', key: r.key })}</button>
               </form>
             </section>
           );
@@ -275,40 +278,41 @@ export function mountUserRoutes(app: Hono<AppEnv>, p: Platform) {
   // Organisations
   app.use('/admin/organizations', requirePermission(P.organizationsManage));
   app.use('/admin/organizations/*', requirePermission(P.organizationsManage));
-  const orgLabels = { code: '組織コード', name: '組織名', nameEn: '英語名', kind: '種別', parentId: '上位組織' };
   const orgsPage = async (c: Context<AppEnv>, opts: { editId?: number; values?: FormValues; errors?: FieldErrors } = {}) => {
     const v = viewOf(c);
+    const orgLabels = { code: v.t('admin.orgs.field.code'), name: v.t('admin.orgs.field.name'), nameEn: v.t('admin.orgs.field.nameEn'), kind: v.t('admin.orgs.field.kind'), parentId: v.t('admin.orgs.field.parentId') };
+    const kinds = ORGANIZATION_KINDS.map((k) => ({ value: k.value, label: orgKindLabel(v, k.value, k.label) ?? k.label }));
     const orgs = await p.organizations.visibleTo(actorOf(c));
     const byId = new Map(orgs.map((o) => [o.id, o]));
     const editing = opts.editId !== undefined ? byId.get(opts.editId) : undefined;
     const values: FormValues = opts.values ?? (editing ? { code: editing.code, name: editing.name, nameEn: editing.nameEn ?? '', kind: editing.kind, parentId: editing.parentId ? String(editing.parentId) : '' } : {});
     return (
-      <AdminLayout v={v} title="組織" menu={p.menu}>
+      <AdminLayout v={v} title={v.t('admin.orgs.title')} menu={p.menu}>
         {c.req.query('saved') ? <Notice kind="success"><p>{v.t('common.saved')}</p></Notice> : null}
         <div class="table-wrap">
           <table>
-            <caption>組織一覧（{orgs.length}件）</caption>
-            <thead><tr><th scope="col">コード</th><th scope="col">名称</th><th scope="col">種別</th><th scope="col">上位組織</th><th scope="col">{v.t('common.actions')}</th></tr></thead>
+            <caption>{v.t('admin.orgs.caption', { total: orgs.length })}</caption>
+            <thead><tr><th scope="col">{v.t('admin.orgs.col.code')}</th><th scope="col">{v.t('admin.orgs.col.name')}</th><th scope="col">{v.t('admin.orgs.col.kind')}</th><th scope="col">{v.t('admin.orgs.col.parent')}</th><th scope="col">{v.t('common.actions')}</th></tr></thead>
             <tbody>
               {orgs.map((o) => (
                 <tr>
-                  <td>{o.code}</td><td>{o.name}</td><td>{ORGANIZATION_KINDS.find((k) => k.value === o.kind)?.label}</td>
+                  <td>{o.code}</td><td>{o.name}</td><td>{kinds.find((k) => k.value === o.kind)?.label}</td>
                   <td>{o.parentId ? byId.get(o.parentId)?.name ?? '—' : '—'}</td>
-                  <td><a href={`/admin/organizations/${o.id}`}>編集<span class="visually-hidden">: {o.name}</span></a></td>
+                  <td><a href={`/admin/organizations/${o.id}`}>{v.t('admin.edit')}<span class="visually-hidden">: {o.name}</span></a></td>
                 </tr>
               ))}
             </tbody>
           </table>
         </div>
-        <h2>{editing ? `「${editing.name}」を編集` : '組織を追加'}</h2>
+        <h2>{editing ? v.t('admin.orgs.editTitle', { name: editing.name }) : v.t('admin.orgs.addTitle')}</h2>
         <ErrorSummary v={v} errors={opts.errors} labels={orgLabels} />
         <form method="post" action={editing ? `/admin/organizations/${editing.id}` : '/admin/organizations'} class="form" novalidate>
           <Csrf v={v} />
-          <TextField v={v} name="code" label={orgLabels.code} value={str(values.code)} required errors={opts.errors} hint="例: 122033（全国地方公共団体コード）" />
+          <TextField v={v} name="code" label={orgLabels.code} value={str(values.code)} required errors={opts.errors} hint={v.t('admin.orgs.codeHint')} />
           <TextField v={v} name="name" label={orgLabels.name} value={str(values.name)} required errors={opts.errors} />
           <TextField v={v} name="nameEn" label={orgLabels.nameEn} value={str(values.nameEn)} errors={opts.errors} />
-          <SelectField v={v} name="kind" label={orgLabels.kind} value={str(values.kind)} required options={ORGANIZATION_KINDS} errors={opts.errors} emptyLabel="選んでください" />
-          <SelectField v={v} name="parentId" label={orgLabels.parentId} value={str(values.parentId)} options={orgOptions(orgs.filter((o) => o.id !== editing?.id))} emptyLabel="（なし）" errors={opts.errors} />
+          <SelectField v={v} name="kind" label={orgLabels.kind} value={str(values.kind)} required options={kinds} errors={opts.errors} emptyLabel={v.t('admin.orgs.choose')} />
+          <SelectField v={v} name="parentId" label={orgLabels.parentId} value={str(values.parentId)} options={orgOptions(v, orgs.filter((o) => o.id !== editing?.id))} emptyLabel={v.t('admin.none')} errors={opts.errors} />
           <div class="actions"><button type="submit">{v.t('common.save')}</button></div>
         </form>
       </AdminLayout>

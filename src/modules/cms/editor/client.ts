@@ -580,7 +580,19 @@ function enhance(textarea: HTMLTextAreaElement): void {
         underline: false,
         link: { openOnClick: false, autolink: false, linkOnPaste: true, HTMLAttributes: { target: null, rel: null, class: null } },
       }),
-      Image.configure({ inline: false, allowBase64: false }),
+      // A decorative image is marked as such, so the server's checker can tell it from a forgotten alt.
+      Image.extend({
+        addAttributes() {
+          return {
+            ...this.parent?.(),
+            decorative: {
+              default: false,
+              parseHTML: (el: HTMLElement) => el.getAttribute('data-decorative') === 'true',
+              renderHTML: (attrs: { decorative?: boolean }) => (attrs.decorative ? { 'data-decorative': 'true' } : {}),
+            },
+          };
+        },
+      }).configure({ inline: false, allowBase64: false }),
       PlainTable.configure({ resizable: false, View: null }),
       TableRow,
       ScopedTableHeader,
@@ -685,7 +697,7 @@ function enhance(textarea: HTMLTextAreaElement): void {
       }
       const alt = decorative.checked ? '' : imageAlt.input.value.trim();
       if (!alt && !decorative.checked) return false;
-      editor.chain().focus().setImage({ src, alt }).run();
+      editor.chain().focus().insertContent({ type: 'image', attrs: { src, alt, decorative: decorative.checked } }).run();
       announce(decorative.checked ? '装飾の画像を挿入しました。' : `画像「${alt}」を挿入しました。`);
       return true;
     },

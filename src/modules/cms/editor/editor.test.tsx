@@ -269,7 +269,7 @@ describeE2E('rich-text editor', (engine) => {
     await dialog.getByRole('checkbox', { name: '装飾のための画像（代替テキスト不要）' }).check();
     await insert.click();
     await dialog.waitFor({ state: 'hidden' });
-    expect(await source(page)).toContain('<img src="/media/13" alt="">');
+    expect(await source(page)).toContain('<img src="/media/13" alt="" data-decorative="true">');
     expect(await cspViolations(page, w)).toEqual([]);
     await page.context().close();
   });
