@@ -18,7 +18,12 @@ describeE2E('CMS public site in the browser', (engine) => {
 
   it('the demo city site: top, folder and page templates pass axe and link by breadcrumbs', async () => {
     const page = await newPage(browser(), tp.baseUrl);
-    for (const path of ['/', '/kurashi/', '/kurashi/gomi', '/bousai/hinanjo', '/kankou/sakura-matsuri']) {
+    for (const path of ['/', '/kurashi/', '/kurashi/gomi', '/bousai/hinanjo', '/kankou/sakura-matsuri', '/search?q=%E3%81%94%E3%81%BF', '/no-such-page']) {
+      if (path === '/no-such-page') {
+        expect(await visit(page, path)).toBe(404);
+        await checkA11y(page, 'cms 404');
+        continue;
+      }
       expect(await visit(page, path)).toBe(200);
       await checkA11y(page, `cms ${path}`);
     }

@@ -5,6 +5,7 @@ import { cmsMigrations } from './migrations.js';
 import { PageService } from './pages.js';
 import { RenderCache } from './render-cache.js';
 import { SiteService } from './sites.js';
+import { SearchIndex } from './search/index.js';
 import { mountPublicRoutes, siteErrorRenderer } from './public-routes.js';
 import { setPublicErrorRenderer } from '../../core/http/errors.js';
 import { seedDemoSite } from './demo.js';
@@ -17,6 +18,7 @@ export interface CmsServices {
   sites: SiteService;
   pages: PageService;
   cache: RenderCache;
+  search: SearchIndex;
 }
 
 const services = new WeakMap<Platform, CmsServices>();
@@ -26,10 +28,11 @@ export function cmsOf(p: Platform): CmsServices {
   let s = services.get(p);
   if (!s) {
     const sites = new SiteService({ db: p.db, audit: p.audit });
-    const pages = new PageService({ db: p.db, audit: p.audit });
+    const search = new SearchIndex({ db: p.db, engine: p.database.engine });
+    const pages = new PageService({ db: p.db, audit: p.audit, search });
     const cache = new RenderCache();
     pages.onChange((change) => cache.clearSite(change.siteId));
-    s = { sites, pages, cache };
+    s = { sites, pages, cache, search };
     services.set(p, s);
   }
   return s;

@@ -1,4 +1,5 @@
 import type { PlatformMigration } from '../../core/db/migrate.js';
+import { cmsSearchMigrations } from './search/migrations.js';
 
 /** The CMS's sites, page tree and versions. */
 export const cmsMigrations: PlatformMigration[] = [
@@ -59,4 +60,5 @@ export const cmsMigrations: PlatformMigration[] = [
         .execute();
     },
   },
+  ...cmsSearchMigrations,
 ];

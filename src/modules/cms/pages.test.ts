@@ -93,6 +93,24 @@ describePlatform('CMS pages on the public site', {}, (tp) => {
     });
   });
 
+  it('finds a published page in site search at once, with a highlighted snippet, and drops it when withdrawn', async () => {
+    const p = tp().platform;
+    const cms = cmsOf(p);
+    const client = new HttpClient(tp().baseUrl);
+    const res = await client.get('/sites/testcity/search?q=' + encodeURIComponent('ゴミ'));
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('<title>「ゴミ」の検索結果 | テスト市</title>');
+    expect(res.text).toContain('href="/sites/testcity/kurashi/gomi"');
+    expect(res.text).toContain('<mark>');
+    expect(res.text).toContain('role="search"');
+    await cms.pages.setTemporarilyHidden(systemActor(p), pageId, true, meta);
+    expect((await client.get('/sites/testcity/search?q=' + encodeURIComponent('ごみ'))).text).not.toContain('href="/sites/testcity/kurashi/gomi"');
+    await cms.pages.setTemporarilyHidden(systemActor(p), pageId, false, meta);
+    expect((await client.get('/sites/testcity/search?q=' + encodeURIComponent('火曜日'))).text).toContain('href="/sites/testcity/kurashi/gomi"');
+    // Every public page carries the search box.
+    expect((await client.get('/sites/testcity/kurashi/')).text).toContain('action="/sites/testcity/search"');
+  });
+
   it('answers unknown addresses of a site with a 404 page in the site\'s own frame', async () => {
     const res = await new HttpClient(tp().baseUrl).get('/sites/testcity/no-such-page');
     expect(res.status).toBe(404);

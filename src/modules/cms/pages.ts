@@ -10,6 +10,7 @@ import type { Actor } from '../../core/permissions/index.js';
 import type { RequestMeta } from '../../core/auth/service.js';
 import { sanitizeBody } from './content/index.js';
 import type { CmsNodeTable, CmsVersionTable } from './schema.js';
+import type { SearchIndex } from './search/index.js';
 
 export type CmsNode = Selectable<CmsNodeTable>;
 export type CmsVersion = Selectable<CmsVersionTable>;
@@ -65,7 +66,21 @@ function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
 export class PageService {
   private readonly listeners: Array<(change: ContentChange) => void | Promise<void>> = [];
 
-  constructor(private readonly deps: { db: Db; audit: AuditService }) {}
+  constructor(private readonly deps: { db: Db; audit: AuditService; search?: SearchIndex }) {}
+
+  /** The search entry of a live page, written in the same transaction as the change. */
+  private searchDocument(node: CmsNode, version: CmsVersion) {
+    return {
+      key: `page:${node.id}`,
+      siteId: node.site_id,
+      url: node.path,
+      title: version.title,
+      type: node.page_type,
+      publishedAt: node.published_at ?? nowIso(),
+      bodyHtml: version.body_html,
+      bodyText: version.summary ?? '',
+    };
+  }
 
   /** Called after every committed change that alters what the public sees. */
   onChange(listener: (change: ContentChange) => void | Promise<void>): void {
@@ -191,6 +206,7 @@ export class PageService {
         .set({ published_version_id: version.id, draft_version_id: null, status: 'published', published_at: node.published_at ?? at, updated_by: actor?.id || null, updated_at: at })
         .where('id', '=', nodeId)
         .execute();
+      if (this.deps.search && node.temporarily_hidden === 0) await this.deps.search.upsert(this.searchDocument({ ...node, published_at: node.published_at ?? at }, version), tx);
       await this.deps.audit.record(
         { actor: actor ? actorRef(actor) : null, organizationId: node.organization_id, ...meta, action: 'cms.publish', targetType: 'cms_node', targetId: nodeId, summary: `「${version.title}」（${node.path}）を公開しました（版 ${version.number}）` },
         tx,
@@ -204,6 +220,12 @@ export class PageService {
     const node = await this.node(nodeId);
     await this.deps.db.transaction().execute(async (tx) => {
       await tx.updateTable('cms_nodes').set({ temporarily_hidden: hidden ? 1 : 0, updated_at: nowIso() }).where('id', '=', nodeId).execute();
+      if (this.deps.search) {
+        // Inside the transaction: on SQLite a second connection would wait for this one forever.
+        const live = node.published_version_id === null ? undefined : await tx.selectFrom('cms_versions').selectAll().where('id', '=', node.published_version_id).executeTakeFirst();
+        if (hidden || !live || node.status !== 'published') await this.deps.search.remove(`page:${nodeId}`, tx);
+        else await this.deps.search.upsert(this.searchDocument(node, live), tx);
+      }
       await this.deps.audit.record(
         { actor: actor ? actorRef(actor) : null, organizationId: node.organization_id, ...meta, action: hidden ? 'cms.hide' : 'cms.show', targetType: 'cms_node', targetId: nodeId, summary: `${node.path} を${hidden ? '一時的に非公開に' : '再公開'}しました` },
         tx,

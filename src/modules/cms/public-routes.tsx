@@ -8,6 +8,7 @@ import { viewOf } from '../../core/ui/view.js';
 import type { PageService } from './pages.js';
 import type { RenderCache } from './render-cache.js';
 import type { Site, SiteService } from './sites.js';
+import type { SearchIndex } from './search/index.js';
 
 function SiteHeaderMenu(props: { site: Site; prefix: string }) {
   if (!props.site.settings.headerMenu.length) return null;
@@ -19,6 +20,26 @@ function SiteHeaderMenu(props: { site: Site; prefix: string }) {
         ))}
       </ul>
     </nav>
+  );
+}
+
+/** C-3-22: the site-search box on every page. */
+function SearchBox(props: { prefix: string; q?: string; id: string; landmark?: string }) {
+  return (
+    <form method="get" action={`${props.prefix}/search`} role="search" class="site-search" aria-label={props.landmark ?? 'サイト内検索'}>
+      <label for={props.id} class="visually-hidden">サイト内検索</label>
+      <input type="search" id={props.id} name="q" value={props.q ?? ''} placeholder="サイト内検索" />
+      <button type="submit" class="button--small">検索</button>
+    </form>
+  );
+}
+
+function SiteHeader(props: { site: Site; q?: string }) {
+  return (
+    <>
+      <SiteHeaderMenu site={props.site} prefix={props.site.pathPrefix} />
+      <SearchBox prefix={props.site.pathPrefix} q={props.q} id="site-search-q" />
+    </>
   );
 }
 
@@ -36,7 +57,7 @@ export function siteErrorRenderer(sites: SiteService) {
         title={title}
         siteName={site?.name ?? t('app.name')}
         homeHref={site ? `${site.pathPrefix}/` : '/'}
-        header={site ? <SiteHeaderMenu site={site} prefix={site.pathPrefix} /> : undefined}
+        header={site ? <SiteHeader site={site} /> : undefined}
         footer={site?.settings.footerText ? <p>{site.settings.footerText}</p> : undefined}
       >
         <h1>{title}</h1>
@@ -55,12 +76,13 @@ export function siteErrorRenderer(sites: SiteService) {
  * version in the site's frame with breadcrumbs, and serves it from the render cache.
  * Requests no site or page claims fall through to the next handler.
  */
-export function mountPublicRoutes(app: Hono<AppEnv>, deps: { sites: SiteService; pages: PageService; cache: RenderCache }) {
+export function mountPublicRoutes(app: Hono<AppEnv>, deps: { sites: SiteService; pages: PageService; cache: RenderCache; search: SearchIndex }) {
   app.get('*', async (c: Context<AppEnv>, next) => {
     if (c.req.path.startsWith('/admin') || c.req.path.startsWith('/assets/')) return next();
     const resolved = await deps.sites.resolve(c.req.header('host') ?? '', decodeURIComponent(c.req.path));
     if (!resolved) return next();
     const { site, path } = resolved;
+    if (path === '/search') return searchPage(c, site, deps.search);
     const locale = c.get('locale');
     const cached = deps.cache.get(site.id, path, locale);
     if (cached) {
@@ -84,7 +106,7 @@ export function mountPublicRoutes(app: Hono<AppEnv>, deps: { sites: SiteService;
         title={isTop ? '' : version.title}
         siteName={site.name}
         homeHref={`${prefix}/`}
-        header={<SiteHeaderMenu site={site} prefix={prefix} />}
+        header={<SiteHeader site={site} />}
         footer={site.settings.footerText ? <p>{site.settings.footerText}</p> : undefined}
       >
         {!isTop ? (
@@ -121,4 +143,43 @@ export function mountPublicRoutes(app: Hono<AppEnv>, deps: { sites: SiteService;
     c.header('X-Render-Cache', 'miss');
     return c.html(html);
   });
+}
+
+/** C-3-23: search results inside the site's own header and footer. */
+async function searchPage(c: Context<AppEnv>, site: Site, search: SearchIndex): Promise<Response> {
+  const q = (c.req.query('q') ?? '').trim().slice(0, 100);
+  const pageNo = Math.max(1, Math.min(100, Number.parseInt(c.req.query('page') ?? '1', 10) || 1));
+  const limit = 10;
+  const result = q ? await search.search({ siteId: site.id, text: q, limit, offset: (pageNo - 1) * limit }) : { total: 0, hits: [] };
+  const v = { ...viewOf(c), csrf: '' };
+  const prefix = site.pathPrefix;
+  const pages = Math.ceil(result.total / limit);
+  const link = (n: number) => `${prefix}/search?${new URLSearchParams({ q, page: String(n) }).toString()}`;
+  c.header('Cache-Control', 'no-store');
+  return c.html(
+    <PublicLayout v={v} title={q ? `「${q}」の検索結果` : 'サイト内検索'} siteName={site.name} homeHref={`${prefix}/`} header={<SiteHeader site={site} q={q} />} footer={site.settings.footerText ? <p>{site.settings.footerText}</p> : undefined}>
+      <h1>サイト内検索</h1>
+      <SearchBox prefix={prefix} q={q} id="search-page-q" landmark="検索条件" />
+      {q ? (
+        <p role="status" data-testid="search-count">「{q}」の検索結果: {result.total}件</p>
+      ) : (
+        <p>探したい言葉を入力してください。</p>
+      )}
+      <ol class="page-list search-results">
+        {result.hits.map((h) => (
+          <li>
+            <a href={`${prefix}${h.url}`}>{raw(h.titleHtml)}</a>
+            <p>{raw(h.snippetHtml)}</p>
+          </li>
+        ))}
+      </ol>
+      {pages > 1 ? (
+        <nav class="pagination" aria-label="検索結果のページ">
+          {pageNo > 1 ? <a href={link(pageNo - 1)} rel="prev">前へ</a> : null}
+          <span>{pageNo} / {pages}</span>
+          {pageNo < pages ? <a href={link(pageNo + 1)} rel="next">次へ</a> : null}
+        </nav>
+      ) : null}
+    </PublicLayout>,
+  );
 }
