@@ -87,6 +87,7 @@ export async function createPlatform(config: Config, options: CreatePlatformOpti
   // 4. HTTP stack
   const app = createHttpApp({ config, db, log, metrics, auth, secretKey });
 
+  const closers: Array<() => Promise<void> | void> = [];
   const platform: Platform = {
     config,
     log,
@@ -111,7 +112,11 @@ export async function createPlatform(config: Config, options: CreatePlatformOpti
     async close() {
       await jobs.stop();
       mail.close();
+      for (const fn of closers.reverse()) await fn();
       await database.close();
+    },
+    onClose(fn) {
+      closers.push(fn);
     },
   };
 

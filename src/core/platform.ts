@@ -40,4 +40,6 @@ export interface Platform {
   app: Hono<AppEnv>;
   /** Stops jobs and closes the database; the HTTP server is closed by whoever started it. */
   close(): Promise<void>;
+  /** Registers work to do at close, before the database closes (listeners, open clients). */
+  onClose(fn: () => Promise<void> | void): void;
 }

@@ -6,6 +6,7 @@ import { PageService } from './pages.js';
 import { RenderCache } from './render-cache.js';
 import { SiteService } from './sites.js';
 import { SearchIndex } from './search/index.js';
+import { startClusterSync } from './cluster-sync.js';
 import { mountPublicRoutes, siteErrorRenderer } from './public-routes.js';
 import { setPublicErrorRenderer } from '../../core/http/errors.js';
 import { seedDemoSite } from './demo.js';
@@ -31,9 +32,21 @@ export function cmsOf(p: Platform): CmsServices {
     const search = new SearchIndex({ db: p.db, engine: p.database.engine });
     const pages = new PageService({ db: p.db, audit: p.audit, search });
     const cache = new RenderCache();
-    pages.onChange((change) => cache.clearSite(change.siteId));
     s = { sites, pages, cache, search };
     services.set(p, s);
+    // Other nodes learn of a change through PostgreSQL; until the listener runs, nothing is cached.
+    let announce: (siteId: number) => Promise<void> = async () => undefined;
+    cache.enabled = p.database.engine !== 'postgres';
+    void startClusterSync(p, cache)
+      .then((fn) => {
+        announce = fn;
+        cache.enabled = true;
+      })
+      .catch((err) => p.log.error({ err }, 'cms change listener could not start; render cache stays off'));
+    pages.onChange(async (change) => {
+      cache.clearSite(change.siteId);
+      await announce(change.siteId);
+    });
   }
   return s;
 }

@@ -5,6 +5,8 @@
  */
 export class RenderCache {
   private readonly entries = new Map<string, { html: string; etag: string }>();
+  /** Off until every node's changes can reach this one (see cluster-sync.ts). */
+  enabled = true;
 
   constructor(private readonly maxEntries = 5000) {}
 
@@ -13,6 +15,7 @@ export class RenderCache {
   }
 
   set(siteId: number, path: string, locale: string, html: string, etag: string): void {
+    if (!this.enabled) return;
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
@@ -22,6 +25,10 @@ export class RenderCache {
 
   clearSite(siteId: number): void {
     for (const key of this.entries.keys()) if (key.startsWith(`${siteId}|`)) this.entries.delete(key);
+  }
+
+  clearAll(): void {
+    this.entries.clear();
   }
 
   get size(): number {
