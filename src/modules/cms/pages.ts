@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { AuditService } from '../../core/audit/index.js';
-import type { Db } from '../../core/db/index.js';
+import type { Database, Db } from '../../core/db/index.js';
 import { isRowId, isUniqueViolation, nowIso, parseJson } from '../../core/db/index.js';
 import { InputError, NotFoundError } from '../../core/errors.js';
 import { fieldErrors } from '../../core/http/validate.js';
@@ -51,6 +51,46 @@ export const draftInput = z.object({
   comment: z.string().trim().max(300, 'コメントは300文字以内で入力してください。').optional(),
 });
 export type DraftInput = z.input<typeof draftInput>;
+
+/** Inserts a node with its first version as the draft (the site root and every page). */
+export async function insertNode(
+  tx: Kysely<Database>,
+  v: { siteId: number; parentId: number | null; kind: 'folder' | 'page'; slug: string; path: string; sortOrder: number; pageType: string; organizationId: number | null; actorId: number | null; title: string; bodyHtml: string; fields: Record<string, unknown>; summary: string | null; comment: string | null },
+): Promise<number> {
+  const at = nowIso();
+  const node = await tx
+    .insertInto('cms_nodes')
+    .values({
+      site_id: v.siteId,
+      parent_id: v.parentId,
+      kind: v.kind,
+      slug: v.slug,
+      path: v.path,
+      sort_order: v.sortOrder,
+      page_type: v.pageType,
+      status: 'draft',
+      published_version_id: null,
+      draft_version_id: null,
+      temporarily_hidden: 0,
+      publish_at: null,
+      unpublish_at: null,
+      organization_id: v.organizationId,
+      created_by: v.actorId,
+      updated_by: v.actorId,
+      published_at: null,
+      created_at: at,
+      updated_at: at,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const version = await tx
+    .insertInto('cms_versions')
+    .values({ node_id: node.id, number: 1, title: v.title, body_html: v.bodyHtml, fields: JSON.stringify(v.fields), summary: v.summary, comment: v.comment, created_by: v.actorId, created_at: at })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await tx.updateTable('cms_nodes').set({ draft_version_id: version.id }).where('id', '=', node.id).execute();
+  return node.id;
+}
 
 function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const r = schema.safeParse(input);
@@ -117,45 +157,29 @@ export class PageService {
     });
     if (parent.kind !== 'folder' || parent.site_id !== d.siteId) throw new InputError({ parentId: '親にはこのサイトのフォルダを選んでください。' });
     const path = `${parent.path}${d.slug}${d.kind === 'folder' ? '/' : ''}`;
-    const at = nowIso();
     try {
       return await this.deps.db.transaction().execute(async (tx) => {
-        const node = await tx
-          .insertInto('cms_nodes')
-          .values({
-            site_id: d.siteId,
-            parent_id: parent.id,
-            kind: d.kind,
-            slug: d.slug,
-            path,
-            sort_order: d.sortOrder ?? 0,
-            page_type: d.pageType,
-            status: 'draft',
-            published_version_id: null,
-            draft_version_id: null,
-            temporarily_hidden: 0,
-            publish_at: null,
-            unpublish_at: null,
-            organization_id: d.organizationId ?? parent.organization_id,
-            created_by: actor?.id || null,
-            updated_by: actor?.id || null,
-            published_at: null,
-            created_at: at,
-            updated_at: at,
-          })
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        const version = await tx
-          .insertInto('cms_versions')
-          .values({ node_id: node.id, number: 1, title: d.title, body_html: sanitizeBody(d.body), fields: JSON.stringify(d.fields), summary: d.summary ?? null, comment: null, created_by: actor?.id || null, created_at: at })
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        await tx.updateTable('cms_nodes').set({ draft_version_id: version.id }).where('id', '=', node.id).execute();
+        const nodeId = await insertNode(tx, {
+          siteId: d.siteId,
+          parentId: parent.id,
+          kind: d.kind,
+          slug: d.slug,
+          path,
+          sortOrder: d.sortOrder ?? 0,
+          pageType: d.pageType,
+          organizationId: d.organizationId ?? parent.organization_id,
+          actorId: actor?.id || null,
+          title: d.title,
+          bodyHtml: sanitizeBody(d.body),
+          fields: d.fields,
+          summary: d.summary ?? null,
+          comment: null,
+        });
         await this.deps.audit.record(
-          { actor: actor ? actorRef(actor) : null, organizationId: d.organizationId ?? parent.organization_id, ...meta, action: 'cms.create', targetType: 'cms_node', targetId: node.id, summary: `${d.kind === 'folder' ? 'フォルダ' : 'ページ'}「${d.title}」（${path}）を作成しました` },
+          { actor: actor ? actorRef(actor) : null, organizationId: d.organizationId ?? parent.organization_id, ...meta, action: 'cms.create', targetType: 'cms_node', targetId: nodeId, summary: `${d.kind === 'folder' ? 'フォルダ' : 'ページ'}「${d.title}」（${path}）を作成しました` },
           tx,
         );
-        return node.id;
+        return nodeId;
       });
     } catch (e) {
       if (isUniqueViolation(e)) throw new InputError({ slug: `このURL（${path}）は既に使われています。別の名前にしてください。` });

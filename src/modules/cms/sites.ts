@@ -8,6 +8,7 @@ import { actorRef } from '../../core/organizations/index.js';
 import type { Actor } from '../../core/permissions/index.js';
 import type { RequestMeta } from '../../core/auth/service.js';
 import './schema.js';
+import { insertNode } from './pages.js';
 
 export interface MenuLink {
   label: string;
@@ -136,37 +137,8 @@ export class SiteService {
           .values({ key: d.key, name: d.name, name_en: d.nameEn || null, host: d.host || null, path_prefix: d.pathPrefix ?? '', organization_id: d.organizationId ?? null, settings: JSON.stringify(d.settings), created_at: at, updated_at: at })
           .returning('id')
           .executeTakeFirstOrThrow();
-        const root = await tx
-          .insertInto('cms_nodes')
-          .values({
-            site_id: site.id,
-            parent_id: null,
-            kind: 'folder',
-            slug: '',
-            path: '/',
-            sort_order: 0,
-            page_type: 'standard',
-            status: 'draft',
-            published_version_id: null,
-            draft_version_id: null,
-            temporarily_hidden: 0,
-            publish_at: null,
-            unpublish_at: null,
-            organization_id: d.organizationId ?? null,
-            created_by: actor?.id || null,
-            updated_by: actor?.id || null,
-            published_at: null,
-            created_at: at,
-            updated_at: at,
-          })
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        const version = await tx
-          .insertInto('cms_versions')
-          .values({ node_id: root.id, number: 1, title: d.name, body_html: '', fields: '{}', summary: null, comment: 'サイト作成', created_by: actor?.id || null, created_at: at })
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        await tx.updateTable('cms_nodes').set({ draft_version_id: version.id }).where('id', '=', root.id).execute();
+        // The root folder's live version is the top page.
+        await insertNode(tx, { siteId: site.id, parentId: null, kind: 'folder', slug: '', path: '/', sortOrder: 0, pageType: 'standard', organizationId: d.organizationId ?? null, actorId: actor?.id || null, title: d.name, bodyHtml: '', fields: {}, summary: null, comment: 'サイト作成' });
         await this.deps.audit.record(
           { actor: actor ? actorRef(actor) : null, organizationId: d.organizationId ?? null, ...meta, action: 'cms.site_create', targetType: 'cms_site', targetId: site.id, summary: `サイト「${d.name}」（${d.key}）を作成しました` },
           tx,

@@ -1,7 +1,7 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type Insertable, type Kysely, type RawBuilder } from 'kysely';
 import type { Database, Db, Engine } from '../../../core/db/index.js';
 import { cleanText, foldWithMap, htmlToText, isWordChar, parseQuery, tokensOfNormalized, type ParsedQuery, type Segment, type TermGroup } from './normalize.js';
-import type {} from './types.js';
+import type { CmsSearchDocumentTable } from './types.js';
 
 export { cmsSearchMigrations } from './migrations.js';
 export { cleanText, htmlToText, normalizeText, parseQuery, tokens } from './normalize.js';
@@ -73,18 +73,8 @@ const RECENCY_WEIGHT = 1;
 const MAX_JOINED = 8;
 
 interface PreparedDoc {
-  row: {
-    doc_key: string;
-    site_id: number;
-    url: string;
-    title: string;
-    type: string;
-    categories: string;
-    department: string | null;
-    published_at: string | null;
-    title_norm: string;
-    indexed_at: string;
-  };
+  row: Insertable<CmsSearchDocumentTable>;
+
   body: { body: string; body_norm: string };
   /** term → [tf, in_title] */
   terms: Map<string, [number, 0 | 1]>;
