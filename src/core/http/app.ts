@@ -35,6 +35,16 @@ export function requestMeta(c: Context<AppEnv>) {
   return { ip: c.get('clientIp'), userAgent: c.req.header('user-agent') ?? null };
 }
 
+/**
+ * Who acted, for an audit entry written by a route: the signed-in actor, their organisation,
+ * the address and the browser.
+ * @example await p.audit.record({ ...auditContext(c), action: 'job.run', summary: '…' })
+ */
+export function auditContext(c: Context<AppEnv>) {
+  const actor = c.get('actor');
+  return { actor, organizationId: actor?.organizationId ?? null, ...requestMeta(c) };
+}
+
 /** Sets the session cookie for a freshly created session (a new id at every login). */
 export function setSessionCookie(c: Context<AppEnv>, config: Config, session: SessionInfo | null) {
   const secure = cookieSecure(config);

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeEngines } from '../../../test/helpers/db.js';
-import { startSmtpServer, type TestSmtpServer } from '../../../test/helpers/smtp.js';
+import { startSmtpServer } from '../../../test/helpers/smtp.js';
 import { silentLogger } from '../log.js';
 import { JobRunner } from '../jobs/index.js';
 import { MailService, MailValidationError, validateMail, SENSITIVE_WIPED } from './index.js';

@@ -1,7 +1,7 @@
 import type { Context, Hono } from 'hono';
 import type { AppEnv } from '../../core/http/types.js';
 import type { Platform } from '../../core/platform.js';
-import { requestMeta } from '../../core/http/app.js';
+import { auditContext } from '../../core/http/app.js';
 import { readForm, str, type FormValues } from '../../core/http/validate.js';
 import { AdminLayout } from '../../core/ui/layout.js';
 import { viewOf, formatDateTime } from '../../core/ui/view.js';
@@ -9,7 +9,6 @@ import { Csrf, ErrorSummary, Notice, TextField, SelectField, type FieldErrors } 
 import { renderError } from '../../core/http/errors.js';
 import { CORE_PERMISSIONS as P } from '../../core/core-module.js';
 import { CalendarValidationError, type OfficeHours } from '../../core/calendar/index.js';
-import { actorRef } from '../../core/organizations/index.js';
 import type { Actor } from '../../core/permissions/index.js';
 import type { Translator } from '../../core/i18n/index.js';
 import { actorOf, requirePermission } from './guards.js';
@@ -189,8 +188,8 @@ export function mountCalendarRoutes(app: Hono<AppEnv>, p: Platform) {
 
   const back = (org: number | null) => `/admin/calendar?saved=1${org === null ? '' : `&org=${org}`}`;
   const audit = (c: Context<AppEnv>, org: number | null, action: string, targetId: number | string | null, summary: string) => {
-    const actor = actorOf(c);
-    return p.audit.record({ actor: actorRef(actor), organizationId: org ?? actor.organizationId, ...requestMeta(c), action, targetType: 'calendar', targetId, summary });
+    const ctx = auditContext(c);
+    return p.audit.record({ ...ctx, organizationId: org ?? ctx.organizationId, action, targetType: 'calendar', targetId, summary });
   };
 
   app.get('/admin/calendar', async (c) => {

@@ -2,17 +2,16 @@ import type { Context, Hono } from 'hono';
 import { stream } from 'hono/streaming';
 import type { AppEnv } from '../../core/http/types.js';
 import type { Platform } from '../../core/platform.js';
-import { requestMeta } from '../../core/http/app.js';
+import { auditContext } from '../../core/http/app.js';
 import { readForm, str } from '../../core/http/validate.js';
 import { AdminLayout } from '../../core/ui/layout.js';
 import { viewOf, formatDateTime, type View } from '../../core/ui/view.js';
-import { Csrf, ErrorSummary, Notice, TextField, SelectField, Pagination, type FieldErrors } from '../../core/ui/forms.js';
+import { Csrf, Notice, TextField, SelectField, Pagination } from '../../core/ui/forms.js';
 import { renderError } from '../../core/http/errors.js';
 import { CORE_PERMISSIONS as P } from '../../core/core-module.js';
 import { actorOf, paging, requirePermission } from './guards.js';
 import type { AuditFilter } from '../../core/audit/index.js';
 import { contentDisposition } from '../../core/csv/index.js';
-import { actorRef } from '../../core/organizations/index.js';
 import type { MailStatus } from '../../core/mail/index.js';
 import type { Actor } from '../../core/permissions/index.js';
 import { jobLabel } from './messages.js';
@@ -116,9 +115,8 @@ export function mountSystemRoutes(app: Hono<AppEnv>, p: Platform) {
   // Tamper check of the hash chain, the same as `machimado audit:verify`.
   app.post('/admin/audit/verify', async (c) => {
     const v = viewOf(c);
-    const actor = actorOf(c);
     const result = await p.audit.verify();
-    await p.audit.record({ actor: actorRef(actor), organizationId: actor.organizationId, ...requestMeta(c), action: 'audit.verify', targetType: 'audit_log', summary: `操作ログの改ざん検査を実行しました（${result.checked}件、${result.ok ? '異常なし' : `${result.problems.length}件の異常`}）` });
+    await p.audit.record({ ...auditContext(c), action: 'audit.verify', targetType: 'audit_log', summary: `操作ログの改ざん検査を実行しました（${result.checked}件、${result.ok ? '異常なし' : `${result.problems.length}件の異常`}）` });
     return c.html(
       <AdminLayout v={v} title={v.t('admin.audit.verifyTitle')} menu={p.menu}>
         {result.ok ? (
@@ -138,8 +136,7 @@ export function mountSystemRoutes(app: Hono<AppEnv>, p: Platform) {
   app.get('/admin/audit/export.csv', requirePermission(P.auditExport), async (c) => {
     const { filter, query } = await auditFilterFrom(c, p);
     const encoding = c.req.query('encoding') === 'sjis' ? 'sjis' : 'utf8bom';
-    const actor = actorOf(c);
-    await p.audit.record({ actor: actorRef(actor), organizationId: actor.organizationId, ...requestMeta(c), action: 'audit.export', targetType: 'audit_log', summary: `操作ログをCSV出力しました（${encoding}、条件: ${query.toString() || 'なし'}）` });
+    await p.audit.record({ ...auditContext(c), action: 'audit.export', targetType: 'audit_log', summary: `操作ログをCSV出力しました（${encoding}、条件: ${query.toString() || 'なし'}）` });
     c.header('Content-Type', `text/csv; charset=${encoding === 'sjis' ? 'Shift_JIS' : 'UTF-8'}`);
     c.header('Content-Disposition', contentDisposition(`操作ログ_${new Date().toISOString().slice(0, 10)}.csv`));
     return stream(c, async (s) => {
@@ -218,21 +215,19 @@ export function mountSystemRoutes(app: Hono<AppEnv>, p: Platform) {
   app.post('/admin/jobs/run', async (c) => {
     const name = str((await readForm(c)).name);
     if (!p.jobs.definitions().some((d) => d.name === name)) return renderError(c, 404, 'error.notFound');
-    const actor = actorOf(c);
     await p.jobs.enqueue(name, { manual: true });
-    await p.audit.record({ actor: actorRef(actor), organizationId: actor.organizationId, ...requestMeta(c), action: 'job.run', targetType: 'job', targetId: name, summary: `ジョブ ${name} を手動で実行しました` });
+    await p.audit.record({ ...auditContext(c), action: 'job.run', targetType: 'job', targetId: name, summary: `ジョブ ${name} を手動で実行しました` });
     p.jobs.wake();
     return c.redirect('/admin/jobs?queued=1', 303);
   });
   app.post('/admin/jobs/:id{[0-9]+}/retry', async (c) => {
     const id = Number(c.req.param('id'));
-    const actor = actorOf(c);
     try {
       await p.jobs.retry(id);
     } catch {
       return renderError(c, 404, 'error.notFound');
     }
-    await p.audit.record({ actor: actorRef(actor), organizationId: actor.organizationId, ...requestMeta(c), action: 'job.retry', targetType: 'job', targetId: id, summary: `ジョブ #${id} を再実行しました` });
+    await p.audit.record({ ...auditContext(c), action: 'job.retry', targetType: 'job', targetId: id, summary: `ジョブ #${id} を再実行しました` });
     p.jobs.wake();
     return c.redirect('/admin/jobs?queued=1', 303);
   });
@@ -287,7 +282,7 @@ export function mountSystemRoutes(app: Hono<AppEnv>, p: Platform) {
     if (!m) return renderError(c, 404, 'error.notFound');
     const actor = actorOf(c);
     // Mail bodies can hold personal data and reset links: reading one is itself recorded.
-    await p.audit.record({ actor: actorRef(actor), organizationId: actor.organizationId, ...requestMeta(c), action: 'mail.read', targetType: 'mail', targetId: m.id, summary: `メール #${m.id}（${m.category ?? '一般'}）の本文を閲覧しました` });
+    await p.audit.record({ ...auditContext(c), action: 'mail.read', targetType: 'mail', targetId: m.id, summary: `メール #${m.id}（${m.category ?? '一般'}）の本文を閲覧しました` });
     return c.html(
       <AdminLayout v={v} title={m.subject} menu={p.menu}>
         <dl class="meta">
@@ -345,9 +340,8 @@ export function mountSystemRoutes(app: Hono<AppEnv>, p: Platform) {
     );
   });
   app.post('/admin/backups/run', async (c) => {
-    const actor = actorOf(c);
     await p.jobs.enqueue('backup.daily', { manual: true });
-    await p.audit.record({ actor: actorRef(actor), organizationId: actor.organizationId, ...requestMeta(c), action: 'backup.run', targetType: 'backup', summary: 'バックアップを手動で開始しました' });
+    await p.audit.record({ ...auditContext(c), action: 'backup.run', targetType: 'backup', summary: 'バックアップを手動で開始しました' });
     p.jobs.wake();
     return c.redirect('/admin/backups?queued=1', 303);
   });
