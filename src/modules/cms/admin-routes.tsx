@@ -15,6 +15,22 @@ import { EditorScripts, RichTextField } from './editor/bundle.js';
 import type { CmsServices } from './index.js';
 import type { CmsNode } from './pages.js';
 
+/** 'YYYY-MM-DDTHH:MM' as typed in Japan → the instant; '' → no time; anything else is an error. */
+function fromJstInput(value: string, field: string, errors: FieldErrors): Date | null {
+  if (!value.trim()) return null;
+  const d = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(value) ? new Date(`${value}:00+09:00`) : new Date(NaN);
+  if (Number.isNaN(d.getTime())) {
+    errors[field] = '日時を「2026-04-01 09:00」のように入力してください。';
+    return null;
+  }
+  return d;
+}
+
+function toJstInput(iso: string | null): string {
+  if (!iso) return '';
+  return new Date(new Date(iso).getTime() + 9 * 3600_000).toISOString().slice(0, 16);
+}
+
 const STATUS: Record<string, string> = { draft: '下書き', published: '公開中', withdrawn: '非公開', trashed: 'ごみ箱' };
 const LABELS = { kind: '種類', slug: 'URLの名前', title: 'タイトル', summary: '概要（一覧に表示）', body: '本文', parentId: '親フォルダ' };
 
@@ -87,7 +103,7 @@ export function mountCmsAdminRoutes(app: Hono<AppEnv>, p: Platform, cms: CmsServ
     );
   });
 
-  const editPage = async (c: Context<AppEnv>, opts: { node?: CmsNode; parent?: CmsNode; values: FormValues; errors?: FieldErrors; issues?: A11yIssue[]; notice?: string }) => {
+  const editPage = async (c: Context<AppEnv>, opts: { node?: CmsNode; parent?: CmsNode; values: FormValues; errors?: FieldErrors; scheduleErrors?: FieldErrors; issues?: A11yIssue[]; notice?: string }) => {
     const v: View = viewOf(c);
     const actor = actorOf(c);
     const node = opts.node;
@@ -127,6 +143,19 @@ export function mountCmsAdminRoutes(app: Hono<AppEnv>, p: Platform, cms: CmsServ
             <a href="/admin/cms">{v.t('common.back')}</a>
           </div>
         </form>
+        {node && canPublish ? (
+          <section aria-labelledby="schedule-title">
+            <h2 id="schedule-title">公開の予約（日本時間）</h2>
+            <p>指定した日時に自動で公開・公開終了します（C-3-12）。空欄にすると予約を取り消します。</p>
+            <ErrorSummary v={v} errors={opts.scheduleErrors} labels={{ publishAt: '公開開始日時', unpublishAt: '公開終了日時' }} idPrefix="schedule" />
+            <form method="post" action={`/admin/cms/nodes/${node.id}/schedule`} class="form" novalidate>
+              <Csrf v={v} />
+              <TextField v={v} name="publishAt" type="datetime-local" label="公開開始日時" value={toJstInput(node.publish_at)} errors={opts.scheduleErrors} idPrefix="schedule" />
+              <TextField v={v} name="unpublishAt" type="datetime-local" label="公開終了日時" value={toJstInput(node.unpublish_at)} errors={opts.scheduleErrors} idPrefix="schedule" />
+              <div class="actions"><button type="submit" class="button--secondary">予約を保存する</button></div>
+            </form>
+          </section>
+        ) : null}
         {node && canPublish && node.status === 'published' ? (
           <form method="post" action={`/admin/cms/nodes/${node.id}/visibility`} class="actions">
             <Csrf v={v} />
@@ -198,6 +227,31 @@ export function mountCmsAdminRoutes(app: Hono<AppEnv>, p: Platform, cms: CmsServ
       if (e instanceof InputError) return c.html(await editPage(c, { node, values, errors: e.fields, issues }), 422);
       throw e;
     }
+  });
+
+  app.post('/admin/cms/nodes/:id{[0-9]+}/schedule', requirePermission('cms.publish'), async (c) => {
+    let node: CmsNode;
+    try {
+      node = await loadNode(c);
+    } catch {
+      return renderError(c, 404, 'error.notFound');
+    }
+    const values = await readForm(c);
+    const errors: FieldErrors = {};
+    const publishAt = fromJstInput(str(values.publishAt), 'publishAt', errors);
+    const unpublishAt = fromJstInput(str(values.unpublishAt), 'unpublishAt', errors);
+    const current = async () => {
+      const version = await cms.pages.version(node.draft_version_id ?? node.published_version_id);
+      return { title: version?.title ?? '', summary: version?.summary ?? '', body: version?.body_html ?? '' };
+    };
+    if (Object.keys(errors).length) return c.html(await editPage(c, { node, values: await current(), scheduleErrors: errors }), 422);
+    try {
+      await cms.pages.schedule(actorOf(c), node.id, { publishAt, unpublishAt }, requestMeta(c));
+    } catch (e) {
+      if (e instanceof InputError) return c.html(await editPage(c, { node, values: await current(), scheduleErrors: e.fields }), 422);
+      throw e;
+    }
+    return c.redirect(`/admin/cms/nodes/${node.id}?saved=1`, 303);
   });
 
   app.post('/admin/cms/nodes/:id{[0-9]+}/visibility', requirePermission('cms.publish'), async (c) => {

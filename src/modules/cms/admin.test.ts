@@ -75,6 +75,41 @@ describePlatform('CMS page management by staff', { env: { RATE_LIMIT_LOGIN_PER_M
     expect(actions).toEqual(expect.arrayContaining(['cms.create', 'cms.edit', 'cms.publish', 'cms.hide']));
   });
 
+  it('publishes and takes down a page at the scheduled times (C-3-12), driven by the job clock', async () => {
+    const p = tp().platform;
+    const cms = cmsOf(p);
+    const approver = await createStaff(p, { roles: ['approver'], organizationId: cityId });
+    const client = new HttpClient(tp().baseUrl);
+    await client.login(approver.loginId, approver.password);
+    const id = await cms.pages.create(systemActor(p), { siteId: (await cms.pages.node(rootId)).site_id, parentId: rootId, kind: 'page', slug: 'campaign', title: 'キャンペーン', body: '<p>期間限定</p>' }, meta);
+    const jst = (d: Date) => new Date(d.getTime() + 9 * 3600_000).toISOString().slice(0, 16);
+    const start = new Date(Date.now() + 3600_000);
+    const end = new Date(Date.now() + 3 * 3600_000);
+    await client.get(`/admin/cms/nodes/${id}`);
+    const bad = await client.post(`/admin/cms/nodes/${id}/schedule`, { publishAt: jst(end), unpublishAt: jst(start) });
+    expect(bad.status).toBe(422);
+    expect(bad.text).toContain('公開終了日時は公開開始日時より後にしてください。');
+    await client.get(`/admin/cms/nodes/${id}`);
+    const nonsense = await client.post(`/admin/cms/nodes/${id}/schedule`, { publishAt: 'tomorrow', unpublishAt: '' });
+    expect(nonsense.status).toBe(422);
+    expect((await cms.pages.node(id)).publish_at).toBeNull();
+    await client.get(`/admin/cms/nodes/${id}`);
+    expect((await client.post(`/admin/cms/nodes/${id}/schedule`, { publishAt: jst(start), unpublishAt: jst(end) })).status).toBe(303);
+
+    const visitor = new HttpClient(tp().baseUrl);
+    expect(await cms.pages.runSchedule(new Date())).toEqual({ published: 0, unpublished: 0 });
+    expect((await visitor.get('/s/staff/campaign')).status).toBe(404);
+    expect(await cms.pages.runSchedule(new Date(start.getTime() + 60_000))).toEqual({ published: 1, unpublished: 0 });
+    expect((await visitor.get('/s/staff/campaign')).text).toContain('期間限定');
+    expect((await visitor.get('/s/staff/')).text).toContain('/s/staff/campaign');
+    expect(await cms.pages.runSchedule(new Date(end.getTime() + 60_000))).toEqual({ published: 0, unpublished: 1 });
+    expect((await visitor.get('/s/staff/campaign')).status).toBe(404);
+    expect((await visitor.get('/s/staff/')).text).not.toContain('/s/staff/campaign');
+    const actions = (await p.audit.list({ targetType: 'cms_node', targetId: String(id) }, { limit: 20 })).rows.map((r) => r.action);
+    expect(actions).toEqual(expect.arrayContaining(['cms.schedule', 'cms.publish', 'cms.unpublish']));
+    expect(p.jobs.definitions().some((d) => d.name === 'cms.schedule' && d.schedule === '* * * * *')).toBe(true);
+  });
+
   it('staff of another municipality cannot open pages of a site they do not own', async () => {
     const p = tp().platform;
     const { createOrganization } = await import('../../../test/helpers/platform.js');

@@ -68,6 +68,14 @@ export const cmsModule = defineModule({
     { key: 'editor', permissions: ['cms.edit'] },
     { key: 'approver', permissions: ['cms.edit', 'cms.publish'] },
   ],
+  jobs: (p) => [
+    {
+      name: 'cms.schedule',
+      label: 'ページの予約公開・公開終了',
+      schedule: '* * * * *',
+      handler: async () => cmsOf(p).pages.runSchedule(),
+    },
+  ],
   adminMenu: [{ label: 'nav.cms', href: '/admin/cms', permission: 'cms.edit', order: 10 }],
   routes(app, p) {
     mountCmsAdminRoutes(app, p, cmsOf(p));

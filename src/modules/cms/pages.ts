@@ -258,6 +258,52 @@ export class PageService {
     await this.announce({ siteId: node.site_id, nodeId, path: node.path, kind: hidden ? 'hide' : 'show' });
   }
 
+  /** Takes a page off the public site (its versions stay); publishing again brings it back. */
+  async unpublish(actor: Actor | null, nodeId: number, meta: RequestMeta, reason = ''): Promise<void> {
+    const node = await this.node(nodeId);
+    if (node.status !== 'published') return;
+    await this.deps.db.transaction().execute(async (tx) => {
+      await tx.updateTable('cms_nodes').set({ status: 'withdrawn', unpublish_at: null, updated_by: actor?.id || null, updated_at: nowIso() }).where('id', '=', nodeId).execute();
+      if (this.deps.search) await this.deps.search.remove(`page:${nodeId}`, tx);
+      await this.deps.audit.record(
+        { actor: actor ? actorRef(actor) : null, organizationId: node.organization_id, ...meta, action: 'cms.unpublish', targetType: 'cms_node', targetId: nodeId, summary: `${node.path} の公開を終了しました${reason}` },
+        tx,
+      );
+    });
+    await this.announce({ siteId: node.site_id, nodeId, path: node.path, kind: 'unpublish' });
+  }
+
+  /** C-3-12: sets (or clears, with null) when the page goes public and when it comes down. */
+  async schedule(actor: Actor | null, nodeId: number, when: { publishAt: Date | null; unpublishAt: Date | null }, meta: RequestMeta): Promise<void> {
+    const node = await this.node(nodeId);
+    if (when.publishAt && when.unpublishAt && when.unpublishAt <= when.publishAt) throw new InputError({ unpublishAt: '公開終了日時は公開開始日時より後にしてください。' });
+    const fmt = (d: Date | null) => (d ? d.toISOString() : null);
+    await this.deps.db.transaction().execute(async (tx) => {
+      await tx.updateTable('cms_nodes').set({ publish_at: fmt(when.publishAt), unpublish_at: fmt(when.unpublishAt), updated_at: nowIso() }).where('id', '=', nodeId).execute();
+      await this.deps.audit.record(
+        { actor: actor ? actorRef(actor) : null, organizationId: node.organization_id, ...meta, action: 'cms.schedule', targetType: 'cms_node', targetId: nodeId, summary: `${node.path} の公開予約を設定しました（開始: ${fmt(when.publishAt) ?? 'なし'}、終了: ${fmt(when.unpublishAt) ?? 'なし'}）` },
+        tx,
+      );
+    });
+  }
+
+  /**
+   * Runs what is due: drafts whose publish time has come go live, live pages whose end time has
+   * come are taken down. Called every minute by the job runner (one node at a time).
+   */
+  async runSchedule(now = new Date()): Promise<{ published: number; unpublished: number }> {
+    const iso = now.toISOString();
+    const due = await this.deps.db.selectFrom('cms_nodes').select(['id']).where('publish_at', '<=', iso).where('status', '!=', 'trashed').execute();
+    const meta = { ip: 'scheduler', userAgent: 'machimado jobs' };
+    for (const { id } of due) {
+      await this.deps.db.updateTable('cms_nodes').set({ publish_at: null }).where('id', '=', id).execute();
+      await this.publish(null, id, meta);
+    }
+    const ending = await this.deps.db.selectFrom('cms_nodes').select(['id']).where('unpublish_at', '<=', iso).where('status', '=', 'published').execute();
+    for (const { id } of ending) await this.unpublish(null, id, meta, '（予約による自動終了）');
+    return { published: due.length, unpublished: ending.length };
+  }
+
   /**
    * The published node at a path, with its live version, when the public may see it: published,
    * not hidden, and every folder above it likewise.
@@ -339,5 +385,51 @@ export class PageService {
       .orderBy('cms_nodes.published_at', 'desc')
       .execute();
     return rows.map(({ live_title, live_summary, live_fields, ...node }) => ({ node, title: live_title, summary: live_summary, fields: parseJson(live_fields, {}) }));
+  }
+
+  /**
+   * Every node the public can see on a site — published, not temporarily hidden, and every folder
+   * above it likewise — in tree order (the administrators' sort order, as in folder lists), with
+   * its live title and summary, the live version's date and its depth (the top page is 0).
+   * Bodies are not read; see publicBodies.
+   */
+  async publicTree(siteId: number): Promise<Array<{ node: CmsNode; title: string; summary: string | null; versionAt: string; depth: number }>> {
+    const rows = await this.deps.db
+      .selectFrom('cms_nodes')
+      .innerJoin('cms_versions', 'cms_versions.id', 'cms_nodes.published_version_id')
+      .selectAll('cms_nodes')
+      .select(['cms_versions.title as live_title', 'cms_versions.summary as live_summary', 'cms_versions.created_at as live_at'])
+      .where('cms_nodes.site_id', '=', siteId)
+      .where('cms_nodes.status', '=', 'published')
+      .where('cms_nodes.temporarily_hidden', '=', 0)
+      .execute();
+    const byParent = new Map<number | null, typeof rows>();
+    for (const r of rows) byParent.set(r.parent_id, [...(byParent.get(r.parent_id) ?? []), r]);
+    const out: Array<{ node: CmsNode; title: string; summary: string | null; versionAt: string; depth: number }> = [];
+    // Only nodes reached from the public root are public: a missing (non-public) folder cuts its subtree off.
+    const walk = (parent: number | null, depth: number) => {
+      const kids = (byParent.get(parent) ?? []).sort(
+        (a, b) => a.sort_order - b.sort_order || (b.published_at ?? '').localeCompare(a.published_at ?? '') || a.path.localeCompare(b.path),
+      );
+      for (const { live_title, live_summary, live_at, ...node } of kids) {
+        if (parent === null && node.path !== '/') continue;
+        out.push({ node, title: live_title, summary: live_summary, versionAt: live_at, depth });
+        walk(node.id, depth + 1);
+      }
+    };
+    walk(null, 0);
+    return out;
+  }
+
+  /** The live bodies of the given nodes (for feed summaries of pages without one). */
+  async publicBodies(nodeIds: number[]): Promise<Map<number, string>> {
+    if (!nodeIds.length) return new Map();
+    const rows = await this.deps.db
+      .selectFrom('cms_nodes')
+      .innerJoin('cms_versions', 'cms_versions.id', 'cms_nodes.published_version_id')
+      .select(['cms_nodes.id as id', 'cms_versions.body_html as body_html'])
+      .where('cms_nodes.id', 'in', nodeIds)
+      .execute();
+    return new Map(rows.map((r) => [r.id, r.body_html]));
   }
 }
