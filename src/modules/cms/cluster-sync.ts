@@ -24,19 +24,26 @@ export async function startClusterSync(p: Platform, cache: RenderCache): Promise
     c.on('error', (err) => {
       p.log.warn({ err }, 'cms change listener lost; reconnecting');
       client = null;
-      // Pages cached while the listener was down may be stale: start afresh.
+      // While no change can reach this node, nothing is cached; what was cached may be stale.
+      cache.enabled = false;
       cache.clearAll();
       if (!closing) setTimeout(() => void connect().catch(() => undefined), 1000).unref();
     });
+    client = c;
     await c.connect();
     await c.query(`LISTEN ${CHANNEL}`);
-    client = c;
+    cache.enabled = true;
   };
-  await connect();
+  // Registered before connecting: a short-lived process (a CLI command) may close the platform
+  // while the connection is still being made, and a forgotten client would keep it running.
+  let connecting: Promise<void> | null = connect();
   p.onClose(async () => {
     closing = true;
+    await connecting?.catch(() => undefined);
     await client?.end().catch(() => undefined);
   });
+  await connecting;
+  connecting = null;
   return async (siteId: number) => {
     await sql`select pg_notify(${CHANNEL}, ${String(siteId)})`.execute(p.db);
   };

@@ -40,7 +40,6 @@ export function cmsOf(p: Platform): CmsServices {
     void startClusterSync(p, cache)
       .then((fn) => {
         announce = fn;
-        cache.enabled = true;
       })
       .catch((err) => p.log.error({ err }, 'cms change listener could not start; render cache stays off'));
     pages.onChange(async (change) => {
