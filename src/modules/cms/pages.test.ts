@@ -88,6 +88,8 @@ describePlatform('CMS pages on the public site', {}, (tp) => {
     await cms.pages.create(systemActor(p), { siteId, parentId: folderId, kind: 'page', slug: 'secret-draft', title: '下書き', body: '<p>未公開</p>' }, meta);
     expect((await new HttpClient(tp().baseUrl).get('/sites/testcity/kurashi/secret-draft')).status).toBe(404);
     await expect(cms.pages.create(systemActor(p), { siteId, parentId: folderId, kind: 'page', slug: 'gomi', title: '重複', body: '' }, meta)).rejects.toMatchObject({ fields: { slug: expect.stringContaining('既に使われています') } });
+    const root = await cms.pages.root(siteId);
+    await expect(cms.pages.create(systemActor(p), { siteId, parentId: root.id, kind: 'page', slug: 'search', title: '検索', body: '' }, meta)).rejects.toMatchObject({ fields: { slug: expect.stringContaining('サイトの機能') } });
     await expect(cms.pages.create(systemActor(p), { siteId, parentId: folderId, kind: 'page', slug: 'Bad Slug', title: '', body: '' }, meta)).rejects.toMatchObject({
       fields: { slug: expect.stringContaining('半角英小文字'), title: 'タイトルを入力してください。' },
     });

@@ -23,6 +23,9 @@ export interface ContentChange {
   kind: 'publish' | 'unpublish' | 'hide' | 'show' | 'move';
 }
 
+/** Top-level addresses the site itself serves (search, sitemap, feeds). */
+const RESERVED_TOP_SLUGS = ['search', 'sitemap', 'feed', 'admin', 'assets', 'lang'];
+
 const slugRule = z
   .string()
   .trim()
@@ -156,6 +159,7 @@ export class PageService {
       throw new InputError({ parentId: '親フォルダが見つかりません。' });
     });
     if (parent.kind !== 'folder' || parent.site_id !== d.siteId) throw new InputError({ parentId: '親にはこのサイトのフォルダを選んでください。' });
+    if (parent.path === '/' && RESERVED_TOP_SLUGS.includes(d.slug)) throw new InputError({ slug: `「${d.slug}」はサイトの機能（検索・サイトマップ）が使うため、別の名前にしてください。` });
     const path = `${parent.path}${d.slug}${d.kind === 'folder' ? '/' : ''}`;
     try {
       return await this.deps.db.transaction().execute(async (tx) => {

@@ -9,6 +9,7 @@ import type { PageService } from './pages.js';
 import type { RenderCache } from './render-cache.js';
 import type { Site, SiteService } from './sites.js';
 import type { SearchIndex } from './search/index.js';
+import { feedsRoute, FeedLink } from './feeds.js';
 
 function SiteHeaderMenu(props: { site: Site; prefix: string }) {
   if (!props.site.settings.headerMenu.length) return null;
@@ -83,6 +84,7 @@ export function mountPublicRoutes(app: Hono<AppEnv>, deps: { sites: SiteService;
     if (!resolved) return next();
     const { site, path } = resolved;
     if (path === '/search') return searchPage(c, site, deps.search);
+    if (path === '/sitemap.xml' || path === '/feed.xml' || path === '/sitemap') return feedsRoute(c, site, deps, path, SiteHeader);
     const locale = c.get('locale');
     const cached = deps.cache.get(site.id, path, locale);
     if (cached) {
@@ -106,6 +108,7 @@ export function mountPublicRoutes(app: Hono<AppEnv>, deps: { sites: SiteService;
         title={isTop ? '' : version.title}
         siteName={site.name}
         homeHref={`${prefix}/`}
+        head={<FeedLink site={site} />}
         header={<SiteHeader site={site} />}
         footer={site.settings.footerText ? <p>{site.settings.footerText}</p> : undefined}
       >
