@@ -26,5 +26,7 @@ export type AppEnv = {
     t: Translator;
     /** CSRF token for forms; creating it may set the anonymous cookie, so it is lazy. */
     csrfToken: () => string;
+    /** A planned maintenance announced now (set by the maintenance module; PublicLayout shows it). */
+    maintenanceNotice?: { title: string; body: string; startsAt: string; endsAt: string } | null;
   };
 };

@@ -2,7 +2,7 @@ import type { Child } from 'hono/jsx';
 import { raw } from 'hono/html';
 import { assets } from './assets.js';
 import type { View } from './view.js';
-import { visibleMenu } from './view.js';
+import { formatPeriod, visibleMenu } from './view.js';
 import type { MenuEntry } from '../module.js';
 
 function langSwitchHref(v: View): string {
@@ -102,6 +102,7 @@ export function PublicLayout(props: {
     <Document v={v} title={props.title} siteName={props.siteName} head={props.head}>
       <a class="skip-link" href="#main">{v.t('common.skip')}</a>
       {props.banner}
+      {v.notice ? <MaintenanceBanner v={v} notice={v.notice} /> : null}
       <header class="site-header">
         <div class="site-header__inner">
           <a class="site-header__brand" href={props.homeHref ?? '/'}>{props.siteName}</a>
@@ -118,5 +119,20 @@ export function PublicLayout(props: {
         <div class="container">{props.footer ?? <p>© {props.siteName}</p>}</div>
       </footer>
     </Document>
+  );
+}
+
+/** The planned-maintenance announcement every public page carries while one is announced (C-5). */
+function MaintenanceBanner(props: { v: View; notice: NonNullable<View['notice']> }) {
+  const { v, notice } = props;
+  return (
+    <div class="banner-maintenance" role="region" aria-label={v.t('maintenance.banner.label')}>
+      <p>
+        <strong>{notice.title}</strong>
+        <br />
+        {v.t('maintenance.banner.period')}: {formatPeriod(notice.startsAt, notice.endsAt, v.locale)}
+      </p>
+      {notice.body ? <p>{notice.body}</p> : null}
+    </div>
   );
 }

@@ -113,6 +113,24 @@ describePlatform('CMS pages on the public site', {}, (tp) => {
     expect((await client.get('/sites/testcity/kurashi/')).text).toContain('action="/sites/testcity/search"');
   });
 
+  it('shows an announced maintenance window on cached CMS pages too (C-5)', async () => {
+    const p = tp().platform;
+    const { maintenanceOf } = await import('../maintenance/index.js');
+    const client = new HttpClient(tp().baseUrl);
+    await client.get('/sites/testcity/');
+    expect((await client.get('/sites/testcity/')).headers.get('x-render-cache')).toBe('hit');
+    const HOUR = 3600_000;
+    const w = await maintenanceOf(p).schedule(
+      { title: 'サーバ機器の更新', body: '', startsAt: new Date(Date.now() + 72 * HOUR), endsAt: new Date(Date.now() + 80 * HOUR), announceFrom: new Date(Date.now() - HOUR), affectsPublic: true },
+      { actor: systemActor(p) },
+    );
+    const top = await client.get('/sites/testcity/');
+    expect(top.text).toContain('サーバ機器の更新');
+    expect(top.text).toContain('class="banner-maintenance"');
+    await maintenanceOf(p).cancel(w.id, { actor: systemActor(p) });
+    expect((await client.get('/sites/testcity/')).text).not.toContain('サーバ機器の更新');
+  });
+
   it('answers unknown addresses of a site with a 404 page in the site\'s own frame', async () => {
     const res = await new HttpClient(tp().baseUrl).get('/sites/testcity/no-such-page');
     expect(res.status).toBe(404);

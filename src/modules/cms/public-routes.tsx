@@ -86,7 +86,9 @@ export function mountPublicRoutes(app: Hono<AppEnv>, deps: { sites: SiteService;
     if (path === '/search') return searchPage(c, site, deps.search);
     if (path === '/sitemap.xml' || path === '/feed.xml' || path === '/sitemap') return feedsRoute(c, site, deps, path, SiteHeader);
     const locale = c.get('locale');
-    const cached = deps.cache.get(site.id, path, locale);
+    // A maintenance banner is per request and time-bound: such pages are neither read from nor put in the cache.
+    const cacheable = !c.get('maintenanceNotice');
+    const cached = cacheable ? deps.cache.get(site.id, path, locale) : undefined;
     if (cached) {
       if (c.req.header('if-none-match') === cached.etag) return c.body(null, 304);
       c.header('ETag', cached.etag);
@@ -140,7 +142,7 @@ export function mountPublicRoutes(app: Hono<AppEnv>, deps: { sites: SiteService;
     );
     const html = (await page).toString();
     const etag = `"${createHash('sha256').update(html).digest('base64url').slice(0, 20)}"`;
-    deps.cache.set(site.id, path, locale, html, etag);
+    if (cacheable) deps.cache.set(site.id, path, locale, html, etag);
     c.header('ETag', etag);
     c.header('Cache-Control', 'public, max-age=0, must-revalidate');
     c.header('X-Render-Cache', 'miss');
