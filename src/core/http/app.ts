@@ -112,7 +112,7 @@ export function createHttpApp(deps: HttpDeps): Hono<AppEnv> {
   app.use(async (c, next) => {
     const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
     c.set('clientIp', resolveClientIp(env?.incoming?.socket?.remoteAddress, c.req.header('x-forwarded-for'), trusted));
-    const locale = negotiateLocale(getCookie(c, 'mm_lang'), c.req.header('accept-language'));
+    const locale = negotiateLocale(getCookie(c, 'mm_lang'));
     c.set('locale', locale);
     c.set('t', translator(locale));
     await next();

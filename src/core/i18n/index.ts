@@ -26,9 +26,11 @@ export function isLocale(v: unknown): v is Locale {
   return v === 'ja' || v === 'en';
 }
 
-/** Picks the locale: explicit cookie, else the browser's Accept-Language, else Japanese. */
-export function negotiateLocale(cookie: string | undefined, acceptLanguage: string | undefined): Locale {
-  if (isLocale(cookie)) return cookie;
-  const first = (acceptLanguage ?? '').split(',')[0]?.trim().toLowerCase() ?? '';
-  return first.startsWith('en') ? 'en' : 'ja';
+/**
+ * Picks the locale: the visitor's explicit choice (the language switch's cookie), else Japanese.
+ * The browser's Accept-Language is not used: pages' content (CMS pages, notices) is Japanese, and
+ * an English frame around Japanese text would declare the wrong page language.
+ */
+export function negotiateLocale(cookie: string | undefined): Locale {
+  return isLocale(cookie) ? cookie : 'ja';
 }

@@ -232,6 +232,9 @@ describePlatform('maintenance windows', { env: { RATE_LIMIT_LOGIN_PER_MINUTE: '1
     expect(bad.text).toContain('The end must be after the start.');
     const w = await maintenanceOf(p).schedule({ title: 'Planned stop', startsAt: new Date(Date.now() - MIN), endsAt: new Date(Date.now() + HOUR), affectsPublic: true }, { actor: systemActor(p) });
     const en = new HttpClient(tp().baseUrl, { 'accept-language': 'en' });
+    // The browser's language alone does not switch; the visitor's choice does.
+    expect((await en.get('/')).text).toContain('<html lang="ja"');
+    await en.get('/lang/en?next=/');
     const page = await en.get('/');
     expect(page.status).toBe(503);
     expect(page.text).toContain('Under maintenance');
