@@ -116,6 +116,14 @@ const editorArea = (page: Page) => page.locator('.rich-editor__content');
 const source = (page: Page) => page.locator('textarea[name="body"]').inputValue();
 const tool = (page: Page, name: string) => page.getByRole('toolbar').getByRole('button', { name, exact: true });
 
+/**
+ * TipTap gives focus back to the text on the next animation frame; typing before that frame (a
+ * loaded CI machine) would put the caret back behind the first character. Wait two frames.
+ */
+function settle(page: import('playwright-core').Page): Promise<unknown> {
+  return page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+}
+
 describeE2E('rich-text editor', (engine) => {
   let tp: TestPlatform;
 
@@ -185,7 +193,7 @@ describeE2E('rich-text editor', (engine) => {
     await page.keyboard.press('Shift+Tab');
     expect((await focused(page)).text).toBe('見出し2');
     await page.keyboard.press('Enter');
-    expect(await editorArea(page).evaluate((el) => el === document.activeElement)).toBe(true);
+    await expect.poll(() => editorArea(page).evaluate((el) => el === document.activeElement)).toBe(true);
     await expect(tool(page, '見出し2').getAttribute('aria-pressed')).resolves.toBe('true');
     expect(await source(page)).toBe('<h2>お知らせ</h2>');
 
@@ -203,6 +211,7 @@ describeE2E('rich-text editor', (engine) => {
     expect((await focused(page)).text).toBe('箇条書き');
     await page.keyboard.press('Enter');
     await expect(tool(page, '箇条書き').getAttribute('aria-pressed')).resolves.toBe('true');
+    await settle(page);
     await page.keyboard.press('Enter');
     await page.keyboard.type('資源ごみ');
 
@@ -213,12 +222,13 @@ describeE2E('rich-text editor', (engine) => {
     expect((await focused(page)).text).toBe('太字');
     await page.keyboard.press('Enter');
     await expect(tool(page, '太字').getAttribute('aria-pressed')).resolves.toBe('true');
+    await settle(page);
     await page.keyboard.type('（水曜日）');
     expect(await source(page)).toBe('<h2>お知らせ</h2><ul><li><p>燃えるごみ</p></li><li><p>資源ごみ<strong>（水曜日）</strong></p></li></ul>');
     // Esc in the toolbar returns to the text.
     await page.keyboard.press('Alt+F10');
     await page.keyboard.press('Escape');
-    expect(await editorArea(page).evaluate((el) => el === document.activeElement)).toBe(true);
+    await expect.poll(() => editorArea(page).evaluate((el) => el === document.activeElement)).toBe(true);
 
     // 元に戻す is available by keyboard too.
     await page.keyboard.press('Alt+F10');
@@ -259,7 +269,7 @@ describeE2E('rich-text editor', (engine) => {
     await dialog.getByLabel('代替テキスト', { exact: true }).press('Enter');
     await dialog.waitFor({ state: 'hidden' });
     expect(await source(page)).toContain('<img src="/media/12" alt="市役所本庁舎の外観">');
-    expect(await editorArea(page).evaluate((el) => el === document.activeElement)).toBe(true);
+    await expect.poll(() => editorArea(page).evaluate((el) => el === document.activeElement)).toBe(true);
 
     // Decorative: alt="" on purpose.
     await page.keyboard.press('Alt+F10');
@@ -366,9 +376,7 @@ describeE2E('rich-text editor', (engine) => {
     await editorArea(page).focus();
     await page.keyboard.type('第一段落');
     await tool(page, '太字').click();
-    // TipTap gives focus back to the text on the next animation frame; typing before that frame
-    // (a loaded CI machine) would put the caret back behind the first character.
-    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    await settle(page);
     await page.keyboard.type('重要');
     expect(await submitAndWait(page, () => page.getByRole('button', { name: '送信する' }).click())).toBe(200);
     await expect(page.locator('#posted').textContent()).resolves.toBe('<p>第一段落<strong>重要</strong></p>');
