@@ -7,7 +7,7 @@ import { renderError } from '../../core/http/errors.js';
 import { AdminLayout } from '../../core/ui/layout.js';
 import { viewOf, formatDateTime, type View } from '../../core/ui/view.js';
 import { Csrf, ErrorSummary, Notice, TextField, TextArea, SelectField, type FieldErrors } from '../../core/ui/forms.js';
-import { InputError, NotFoundError } from '../../core/errors.js';
+import { InputError } from '../../core/errors.js';
 import type { Actor } from '../../core/permissions/index.js';
 import { actorOf, requirePermission } from '../admin/guards.js';
 import { checkAccessibility, hasBlockingIssues, type A11yIssue } from './content/index.js';
@@ -64,10 +64,16 @@ export function mountCmsAdminRoutes(app: Hono<AppEnv>, p: Platform, cms: CmsServ
 
   const mayTouch = async (actor: Actor, node: CmsNode) => node.organization_id === null ? actor.allOrganizations : p.organizations.canAccess(actor, node.organization_id);
 
-  const loadNode = async (c: Context<AppEnv>) => {
-    const node = await cms.pages.node(Number(c.req.param('id')));
-    if (!(await mayTouch(actorOf(c), node))) throw new NotFoundError();
-    return node;
+  /** The node named in the URL, or null when it does not exist or lies outside the actor's reach. */
+  const loadNode = async (c: Context<AppEnv>): Promise<CmsNode | null> => {
+    const node = await cms.pages.node(Number(c.req.param('id'))).catch(() => null);
+    return node && (await mayTouch(actorOf(c), node)) ? node : null;
+  };
+
+  /** The form values of what is being worked on: the draft, else the live version. */
+  const workingValues = async (node: CmsNode): Promise<FormValues> => {
+    const version = await cms.pages.version(node.draft_version_id ?? node.published_version_id);
+    return { title: version?.title ?? '', summary: version?.summary ?? '', body: version?.body_html ?? '' };
   };
 
   app.get('/admin/cms', async (c) => {
@@ -196,24 +202,14 @@ export function mountCmsAdminRoutes(app: Hono<AppEnv>, p: Platform, cms: CmsServ
   });
 
   app.get('/admin/cms/nodes/:id{[0-9]+}', async (c) => {
-    let node: CmsNode;
-    try {
-      node = await loadNode(c);
-    } catch {
-      return renderError(c, 404, 'error.notFound');
-    }
-    const version = await cms.pages.version(node.draft_version_id ?? node.published_version_id);
-    const values: FormValues = { title: version?.title ?? '', summary: version?.summary ?? '', body: version?.body_html ?? '' };
-    return c.html(await editPage(c, { node, values, notice: c.req.query('saved') ? viewOf(c).t('common.saved') : undefined }));
+    const node = await loadNode(c);
+    if (!node) return renderError(c, 404, 'error.notFound');
+    return c.html(await editPage(c, { node, values: await workingValues(node), notice: c.req.query('saved') ? viewOf(c).t('common.saved') : undefined }));
   });
 
   app.post('/admin/cms/nodes/:id{[0-9]+}', async (c) => {
-    let node: CmsNode;
-    try {
-      node = await loadNode(c);
-    } catch {
-      return renderError(c, 404, 'error.notFound');
-    }
+    const node = await loadNode(c);
+    if (!node) return renderError(c, 404, 'error.notFound');
     const values = await readForm(c);
     const actor = actorOf(c);
     const publish = str(values.intent) === 'publish' && actor.permissions.has('cms.publish');
@@ -230,37 +226,25 @@ export function mountCmsAdminRoutes(app: Hono<AppEnv>, p: Platform, cms: CmsServ
   });
 
   app.post('/admin/cms/nodes/:id{[0-9]+}/schedule', requirePermission('cms.publish'), async (c) => {
-    let node: CmsNode;
-    try {
-      node = await loadNode(c);
-    } catch {
-      return renderError(c, 404, 'error.notFound');
-    }
+    const node = await loadNode(c);
+    if (!node) return renderError(c, 404, 'error.notFound');
     const values = await readForm(c);
     const errors: FieldErrors = {};
     const publishAt = fromJstInput(str(values.publishAt), 'publishAt', errors);
     const unpublishAt = fromJstInput(str(values.unpublishAt), 'unpublishAt', errors);
-    const current = async () => {
-      const version = await cms.pages.version(node.draft_version_id ?? node.published_version_id);
-      return { title: version?.title ?? '', summary: version?.summary ?? '', body: version?.body_html ?? '' };
-    };
-    if (Object.keys(errors).length) return c.html(await editPage(c, { node, values: await current(), scheduleErrors: errors }), 422);
+    if (Object.keys(errors).length) return c.html(await editPage(c, { node, values: await workingValues(node), scheduleErrors: errors }), 422);
     try {
       await cms.pages.schedule(actorOf(c), node.id, { publishAt, unpublishAt }, requestMeta(c));
     } catch (e) {
-      if (e instanceof InputError) return c.html(await editPage(c, { node, values: await current(), scheduleErrors: e.fields }), 422);
+      if (e instanceof InputError) return c.html(await editPage(c, { node, values: await workingValues(node), scheduleErrors: e.fields }), 422);
       throw e;
     }
     return c.redirect(`/admin/cms/nodes/${node.id}?saved=1`, 303);
   });
 
   app.post('/admin/cms/nodes/:id{[0-9]+}/visibility', requirePermission('cms.publish'), async (c) => {
-    let node: CmsNode;
-    try {
-      node = await loadNode(c);
-    } catch {
-      return renderError(c, 404, 'error.notFound');
-    }
+    const node = await loadNode(c);
+    if (!node) return renderError(c, 404, 'error.notFound');
     const hidden = str((await readForm(c)).hidden) === '1';
     await cms.pages.setTemporarilyHidden(actorOf(c), node.id, hidden, requestMeta(c));
     return c.redirect(`/admin/cms/nodes/${node.id}?saved=1`, 303);

@@ -375,16 +375,21 @@ export class PageService {
     return out;
   }
 
-  /** Public children of a folder with their live titles, in the administrators' order. */
-  async publicChildren(folderId: number): Promise<Array<{ node: CmsNode; title: string; summary: string | null; fields: Record<string, unknown> }>> {
-    const rows = await this.deps.db
+  /** Nodes the public may see on their own (published, not hidden), joined to their live version. */
+  private liveNodes() {
+    return this.deps.db
       .selectFrom('cms_nodes')
       .innerJoin('cms_versions', 'cms_versions.id', 'cms_nodes.published_version_id')
       .selectAll('cms_nodes')
+      .where('cms_nodes.status', '=', 'published')
+      .where('cms_nodes.temporarily_hidden', '=', 0);
+  }
+
+  /** Public children of a folder with their live titles, in the administrators' order. */
+  async publicChildren(folderId: number): Promise<Array<{ node: CmsNode; title: string; summary: string | null; fields: Record<string, unknown> }>> {
+    const rows = await this.liveNodes()
       .select(['cms_versions.title as live_title', 'cms_versions.summary as live_summary', 'cms_versions.fields as live_fields'])
       .where('cms_nodes.parent_id', '=', folderId)
-      .where('cms_nodes.status', '=', 'published')
-      .where('cms_nodes.temporarily_hidden', '=', 0)
       .orderBy('cms_nodes.sort_order')
       .orderBy('cms_nodes.published_at', 'desc')
       .execute();
@@ -398,14 +403,9 @@ export class PageService {
    * Bodies are not read; see publicBodies.
    */
   async publicTree(siteId: number): Promise<Array<{ node: CmsNode; title: string; summary: string | null; versionAt: string; depth: number }>> {
-    const rows = await this.deps.db
-      .selectFrom('cms_nodes')
-      .innerJoin('cms_versions', 'cms_versions.id', 'cms_nodes.published_version_id')
-      .selectAll('cms_nodes')
+    const rows = await this.liveNodes()
       .select(['cms_versions.title as live_title', 'cms_versions.summary as live_summary', 'cms_versions.created_at as live_at'])
       .where('cms_nodes.site_id', '=', siteId)
-      .where('cms_nodes.status', '=', 'published')
-      .where('cms_nodes.temporarily_hidden', '=', 0)
       .execute();
     const byParent = new Map<number | null, typeof rows>();
     for (const r of rows) byParent.set(r.parent_id, [...(byParent.get(r.parent_id) ?? []), r]);
