@@ -14,6 +14,8 @@ import { checkAccessibility, hasBlockingIssues, type A11yIssue } from './content
 import { EditorScripts, RichTextField } from './editor/bundle.js';
 import type { CmsServices } from './index.js';
 import type { CmsNode } from './pages.js';
+import type { EditorContext } from './parts.js';
+import { parseJson } from '../../core/db/index.js';
 
 /** 'YYYY-MM-DDTHH:MM' as typed in Japan → the instant; '' → no time; anything else is an error. */
 function fromJstInput(value: string, field: string, errors: FieldErrors): Date | null {
@@ -32,7 +34,7 @@ function toJstInput(iso: string | null): string {
 }
 
 const STATUS: Record<string, string> = { draft: '下書き', published: '公開中', withdrawn: '非公開', trashed: 'ごみ箱' };
-const LABELS = { kind: '種類', slug: 'URLの名前', title: 'タイトル', summary: '概要（一覧に表示）', body: '本文', parentId: '親フォルダ' };
+const LABELS = { kind: '種類', pageType: 'ページの種類', slug: 'URLの名前', title: 'タイトル', summary: '概要（一覧に表示）', body: '本文', parentId: '親フォルダ' };
 
 function A11yPanel(props: { issues: A11yIssue[] }) {
   if (!props.issues.length) return <Notice kind="success"><p>アクセシビリティチェック: 問題は見つかりませんでした。</p></Notice>;
@@ -70,10 +72,18 @@ export function mountCmsAdminRoutes(app: Hono<AppEnv>, p: Platform, cms: CmsServ
     return node && (await mayTouch(actorOf(c), node)) ? node : null;
   };
 
-  /** The form values of what is being worked on: the draft, else the live version. */
+  /** The form values of what is being worked on: the draft, else the live version, with every editor part's fields. */
   const workingValues = async (node: CmsNode): Promise<FormValues> => {
     const version = await cms.pages.version(node.draft_version_id ?? node.published_version_id);
-    return { title: version?.title ?? '', summary: version?.summary ?? '', body: version?.body_html ?? '' };
+    const fields = parseJson<Record<string, unknown>>(version?.fields ?? '{}', {});
+    return { ...cms.parts.fieldValues(fields), title: version?.title ?? '', summary: version?.summary ?? '', body: version?.body_html ?? '' };
+  };
+
+  /** The working version's stored fields (what editor parts show next to the form values). */
+  const workingFields = async (node: CmsNode | undefined): Promise<Record<string, unknown>> => {
+    if (!node) return {};
+    const version = await cms.pages.version(node.draft_version_id ?? node.published_version_id);
+    return parseJson<Record<string, unknown>>(version?.fields ?? '{}', {});
   };
 
   app.get('/admin/cms', async (c) => {
@@ -117,6 +127,12 @@ export function mountCmsAdminRoutes(app: Hono<AppEnv>, p: Platform, cms: CmsServ
     const issues = opts.issues ?? checkAccessibility(str(opts.values.body));
     const canPublish = actor.permissions.has('cms.publish');
     const previewHref = node && node.status === 'published' ? `${site?.pathPrefix ?? ''}${node.path}` : null;
+    const pageType = node?.page_type ?? (str(opts.values.pageType) || 'standard');
+    const partCtx: EditorContext = { v, actor, site: site!, node, parent: opts.parent, pageType, values: opts.values, fields: await workingFields(node), errors: opts.errors };
+    const parts = cms.parts.editorParts();
+    const partFields = await Promise.all(parts.map((part) => part.fields?.(partCtx)));
+    const partPanels = await Promise.all(parts.map((part) => part.panel?.(partCtx)));
+    const typeDef = cms.parts.pageType(pageType);
     return (
       <AdminLayout v={v} title={node ? `ページの編集: ${str(opts.values.title)}` : 'ページの作成'} menu={p.menu}>
         {opts.notice ? <Notice kind="success"><p>{opts.notice}</p></Notice> : null}
@@ -125,6 +141,7 @@ export function mountCmsAdminRoutes(app: Hono<AppEnv>, p: Platform, cms: CmsServ
           <dl class="meta">
             <dt>サイト</dt><dd>{site?.name}</dd>
             <dt>URL</dt><dd><code>{node.path}</code></dd>
+            <dt>ページの種類</dt><dd>{typeDef ? (v.locale === 'en' ? typeDef.labelEn : typeDef.label) : node.page_type}</dd>
             <dt>状態</dt><dd data-testid="node-status">{STATUS[node.status]}{node.temporarily_hidden ? '（一時非公開）' : ''}{node.draft_version_id && node.status === 'published' ? '（公開中の内容とは別に下書きがあります）' : ''}</dd>
             {previewHref ? <><dt>公開ページ</dt><dd><a href={previewHref}>{previewHref}</a></dd></> : null}
           </dl>
@@ -137,12 +154,14 @@ export function mountCmsAdminRoutes(app: Hono<AppEnv>, p: Platform, cms: CmsServ
               <input type="hidden" name="parentId" value={String(opts.parent!.id)} />
               <p>親フォルダ: <code>{opts.parent!.path}</code></p>
               <SelectField v={v} name="kind" label={LABELS.kind} value={str(opts.values.kind) || 'page'} options={[{ value: 'page', label: 'ページ' }, { value: 'folder', label: 'フォルダ' }]} errors={opts.errors} />
+              <SelectField v={v} name="pageType" label={LABELS.pageType} value={pageType} options={cms.parts.pageTypes().map((t) => ({ value: t.key, label: v.locale === 'en' ? t.labelEn : t.label }))} errors={opts.errors} hint="お知らせ・イベント・スポットなどを選ぶと、その種類の入力欄が表示されます（保存後）。" />
               <TextField v={v} name="slug" label={LABELS.slug} value={str(opts.values.slug)} required errors={opts.errors} hint="半角英小文字・数字・ハイフン（例: gomi-schedule）。ページのURLになります。" spellcheck={false} />
             </>
           )}
           <TextField v={v} name="title" label={LABELS.title} value={str(opts.values.title)} required errors={opts.errors} />
           <TextArea v={v} name="summary" label={LABELS.summary} value={str(opts.values.summary)} rows={2} errors={opts.errors} />
           <RichTextField v={v} name="body" label={LABELS.body} value={str(opts.values.body)} errors={opts.errors} hint="見出し・箇条書き・表・リンク・画像（代替テキスト必須）が使えます。" />
+          {partFields}
           <div class="actions">
             <button type="submit" name="intent" value="save">下書き保存</button>
             {canPublish ? <button type="submit" name="intent" value="publish" class="button--secondary">保存して公開する</button> : null}
@@ -162,6 +181,7 @@ export function mountCmsAdminRoutes(app: Hono<AppEnv>, p: Platform, cms: CmsServ
             </form>
           </section>
         ) : null}
+        {partPanels}
         {node && canPublish && node.status === 'published' ? (
           <form method="post" action={`/admin/cms/nodes/${node.id}/visibility`} class="actions">
             <Csrf v={v} />
@@ -187,10 +207,13 @@ export function mountCmsAdminRoutes(app: Hono<AppEnv>, p: Platform, cms: CmsServ
     const publish = str(values.intent) === 'publish' && actorOf(c).permissions.has('cms.publish');
     const issues = checkAccessibility(str(values.body));
     if (publish && hasBlockingIssues(issues)) return c.html(await editPage(c, { parent, values, issues, errors: { body: 'アクセシビリティのエラーを直すまで公開できません。' } }), 422);
+    const pageType = cms.parts.pageType(str(values.pageType)) ? str(values.pageType) : 'standard';
+    const read = await cms.parts.readFields(values, { pageType, siteId: parent.site_id });
+    if (Object.keys(read.errors).length) return c.html(await editPage(c, { parent, values, errors: read.errors, issues }), 422);
     try {
       const id = await cms.pages.create(
         actorOf(c),
-        { siteId: parent.site_id, parentId: parent.id, kind: str(values.kind) === 'folder' ? 'folder' : 'page', slug: str(values.slug), title: str(values.title), summary: str(values.summary) || undefined, body: str(values.body) },
+        { siteId: parent.site_id, parentId: parent.id, kind: str(values.kind) === 'folder' ? 'folder' : 'page', pageType, fields: read.fields, slug: str(values.slug), title: str(values.title), summary: str(values.summary) || undefined, body: str(values.body) },
         requestMeta(c),
       );
       if (publish) await cms.pages.publish(actorOf(c), id, requestMeta(c));
@@ -215,8 +238,10 @@ export function mountCmsAdminRoutes(app: Hono<AppEnv>, p: Platform, cms: CmsServ
     const publish = str(values.intent) === 'publish' && actor.permissions.has('cms.publish');
     const issues = checkAccessibility(str(values.body));
     if (publish && hasBlockingIssues(issues)) return c.html(await editPage(c, { node, values, issues, errors: { body: 'アクセシビリティのエラーを直すまで公開できません。' } }), 422);
+    const read = await cms.parts.readFields(values, { pageType: node.page_type, siteId: node.site_id });
+    if (Object.keys(read.errors).length) return c.html(await editPage(c, { node, values, errors: read.errors, issues }), 422);
     try {
-      await cms.pages.saveDraft(actor, node.id, { title: str(values.title), summary: str(values.summary) || undefined, body: str(values.body) }, requestMeta(c));
+      await cms.pages.saveDraft(actor, node.id, { title: str(values.title), summary: str(values.summary) || undefined, body: str(values.body), fields: read.fields }, requestMeta(c));
       if (publish) await cms.pages.publish(actor, node.id, requestMeta(c));
       return c.redirect(`/admin/cms/nodes/${node.id}?saved=1`, 303);
     } catch (e) {

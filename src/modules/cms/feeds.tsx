@@ -11,7 +11,7 @@ import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import { Parser } from 'htmlparser2';
 import type { AppEnv } from '../../core/http/types.js';
-import { PublicLayout } from '../../core/ui/layout.js';
+import { SiteFrame, requestOrigin } from './frame.js';
 import { viewOf } from '../../core/ui/view.js';
 import type { CmsNode, PageService } from './pages.js';
 import type { Site } from './sites.js';
@@ -48,17 +48,6 @@ function isoDate(value: string | null | undefined): string | null {
 function lastModified(e: PublicEntry): string {
   const dates = [isoDate(e.node.published_at), isoDate(e.versionAt)].filter((d): d is string => d !== null).sort();
   return dates[dates.length - 1] ?? new Date(0).toISOString();
-}
-
-/**
- * Scheme and host of the request as the visitor sees it. The Host header already chose this site
- * (a host-bound site is only reached by its own host); a TLS-terminating proxy tells us the scheme.
- */
-function requestOrigin(c: Context<AppEnv>): string {
-  const url = new URL(c.req.url);
-  const forwarded = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
-  const scheme = forwarded === 'https' || forwarded === 'http' ? forwarded : url.protocol.replace(/:$/, '');
-  return `${scheme}://${url.host}`;
 }
 
 /** Plain text of a sanitised body, shortened, for a feed summary. */
@@ -162,10 +151,9 @@ export function FeedLink(props: { site: Site }) {
 
 /**
  * Answers `/sitemap.xml`, `/feed.xml` and `/sitemap` inside a site (the caller has resolved the
- * site and checked the path is one of FEED_PATHS). `header` is the site's own header menu and
- * search box, so the HTML sitemap sits in the same frame as every other page.
+ * site and checked the path is one of FEED_PATHS). The HTML sitemap sits in the site's frame.
  */
-export async function feedsRoute(c: Context<AppEnv>, site: Site, deps: { pages: PageService }, path: string, header?: (props: { site: Site }) => Child): Promise<Response> {
+export async function feedsRoute(c: Context<AppEnv>, site: Site, deps: { pages: PageService }, path: string): Promise<Response> {
   const entries = await deps.pages.publicTree(site.id);
   const origin = requestOrigin(c);
   const base = `${origin}${site.pathPrefix}`;
@@ -185,15 +173,7 @@ export async function feedsRoute(c: Context<AppEnv>, site: Site, deps: { pages: 
   const v = { ...viewOf(c), csrf: '' };
   const prefix = site.pathPrefix;
   const page = (
-    <PublicLayout
-      v={v}
-      title="サイトマップ"
-      siteName={site.name}
-      homeHref={`${prefix}/`}
-      head={<FeedLink site={site} />}
-      header={header ? header({ site }) : undefined}
-      footer={site.settings.footerText ? <p>{site.settings.footerText}</p> : undefined}
-    >
+    <SiteFrame c={c} v={v} site={site} title="サイトマップ" head={<FeedLink site={site} />}>
       <nav aria-label="現在位置" class="breadcrumbs">
         <ol>
           <li><a href={`${prefix}/`}>{site.name}</a></li>
@@ -210,7 +190,7 @@ export async function feedsRoute(c: Context<AppEnv>, site: Site, deps: { pages: 
         <p>公開中のページはまだありません。</p>
       )}
       <p><a href={`${prefix}/feed.xml`} type="application/atom+xml">新着情報のフィード（Atom）</a></p>
-    </PublicLayout>
+    </SiteFrame>
   );
   return send(c, (await page).toString(), 'text/html; charset=utf-8');
 }

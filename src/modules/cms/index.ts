@@ -12,6 +12,8 @@ import { setPublicErrorRenderer } from '../../core/http/errors.js';
 import { seedDemoSite } from './demo.js';
 import { mountCmsAdminRoutes } from './admin-routes.js';
 import { registerMessages } from '../../core/i18n/index.js';
+import { CmsParts } from './parts.js';
+import { cmsFeatures } from './features.js';
 
 registerMessages({ ja: { 'nav.cms': 'ページ管理' }, en: { 'nav.cms': 'Pages' } });
 
@@ -20,6 +22,8 @@ export interface CmsServices {
   pages: PageService;
   cache: RenderCache;
   search: SearchIndex;
+  /** Extension points the features plug into (page types, page and editor parts, publish hooks). */
+  parts: CmsParts;
 }
 
 const services = new WeakMap<Platform, CmsServices>();
@@ -30,10 +34,12 @@ export function cmsOf(p: Platform): CmsServices {
   if (!s) {
     const sites = new SiteService({ db: p.db, audit: p.audit });
     const search = new SearchIndex({ db: p.db, engine: p.database.engine });
-    const pages = new PageService({ db: p.db, audit: p.audit, search });
+    const parts = new CmsParts();
+    const pages = new PageService({ db: p.db, audit: p.audit, search, publishHooks: parts.publishHooks });
     const cache = new RenderCache();
-    s = { sites, pages, cache, search };
+    s = { sites, pages, cache, search, parts };
     services.set(p, s);
+    for (const f of cmsFeatures) f.install?.(s, p);
     // Other nodes learn of a change through PostgreSQL; until the listener runs, nothing is cached.
     let announce: (siteId: number) => Promise<void> = async () => undefined;
     cache.enabled = p.database.engine !== 'postgres';
@@ -50,22 +56,27 @@ export function cmsOf(p: Platform): CmsServices {
   return s;
 }
 
+const all = <T,>(pick: (f: (typeof cmsFeatures)[number]) => T[] | undefined): T[] => cmsFeatures.flatMap((f) => pick(f) ?? []);
+
 /**
- * Public websites (issue 3, in progress): sites chosen by host or path prefix, a page tree with
- * versions, publish / temporary withdrawal, public rendering with breadcrumbs and a render cache.
+ * Public websites (issue 3): sites chosen by host or path prefix, a page tree with versions,
+ * publish / temporary withdrawal, public rendering with breadcrumbs and a render cache, and the
+ * features in ./features.ts (workflow, media, page types, lists, SEO, static export).
  */
 export const cmsModule = defineModule({
   name: 'cms',
-  migrations: cmsMigrations,
+  migrations: [...cmsMigrations, ...all((f) => f.migrations)],
   permissions: [
     { key: 'cms.edit', label: 'ページの作成・編集', labelEn: 'Create and edit pages' },
     { key: 'cms.publish', label: 'ページの公開・非公開', labelEn: 'Publish and withdraw pages' },
     { key: 'cms.sites', label: 'サイトの設定', labelEn: 'Configure sites' },
+    ...all((f) => f.permissions),
   ],
   roles: [
     { key: 'site_admin', permissions: ['cms.edit', 'cms.publish', 'cms.sites'] },
     { key: 'editor', permissions: ['cms.edit'] },
     { key: 'approver', permissions: ['cms.edit', 'cms.publish'] },
+    ...all((f) => f.roles),
   ],
   jobs: (p) => [
     {
@@ -74,12 +85,19 @@ export const cmsModule = defineModule({
       schedule: '* * * * *',
       handler: async () => cmsOf(p).pages.runSchedule(),
     },
+    ...all((f) => f.jobs?.(p)),
   ],
-  adminMenu: [{ label: 'nav.cms', href: '/admin/cms', permission: 'cms.edit', order: 10 }],
+  adminMenu: [{ label: 'nav.cms', href: '/admin/cms', permission: 'cms.edit', order: 10 }, ...all((f) => f.adminMenu)],
+  cli: all((f) => f.cli),
   routes(app, p) {
-    mountCmsAdminRoutes(app, p, cmsOf(p));
-    mountPublicRoutes(app, cmsOf(p));
-    setPublicErrorRenderer(siteErrorRenderer(cmsOf(p).sites));
+    const cms = cmsOf(p);
+    mountCmsAdminRoutes(app, p, cms);
+    for (const f of cmsFeatures) f.routes?.(app, p, cms);
+    mountPublicRoutes(app, cms);
+    setPublicErrorRenderer(siteErrorRenderer(cms.sites));
   },
-  seedDemo: async (p) => seedDemoSite(p, cmsOf(p), consoleActor(p.permissions)),
+  seedDemo: async (p) => {
+    await seedDemoSite(p, cmsOf(p), consoleActor(p.permissions));
+    for (const f of cmsFeatures) await f.seedDemo?.(p, cmsOf(p));
+  },
 });

@@ -11,6 +11,7 @@ import type { RequestMeta } from '../../core/auth/service.js';
 import { sanitizeBody } from './content/index.js';
 import type { CmsNodeTable, CmsVersionTable } from './schema.js';
 import type { SearchIndex } from './search/index.js';
+import type { PublishHook } from './parts.js';
 
 export type CmsNode = Selectable<CmsNodeTable>;
 export type CmsVersion = Selectable<CmsVersionTable>;
@@ -20,7 +21,7 @@ export interface ContentChange {
   siteId: number;
   nodeId: number;
   path: string;
-  kind: 'publish' | 'unpublish' | 'hide' | 'show' | 'move';
+  kind: 'publish' | 'unpublish' | 'hide' | 'show' | 'move' | 'trash' | 'restore' | 'settings';
 }
 
 /** Top-level addresses the site itself serves (search, sitemap, feeds). */
@@ -109,7 +110,12 @@ function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
 export class PageService {
   private readonly listeners: Array<(change: ContentChange) => void | Promise<void>> = [];
 
-  constructor(private readonly deps: { db: Db; audit: AuditService; search?: SearchIndex }) {}
+  constructor(private readonly deps: { db: Db; audit: AuditService; search?: SearchIndex; publishHooks?: PublishHook[] }) {}
+
+  /** Runs the features' hooks inside a change's transaction (category index, media release…). */
+  private async runHooks(tx: Kysely<Database>, event: Parameters<PublishHook>[1]): Promise<void> {
+    for (const hook of this.deps.publishHooks ?? []) await hook(tx, event);
+  }
 
   /** The search entry of a live page, written in the same transaction as the change. */
   private searchDocument(node: CmsNode, version: CmsVersion) {
@@ -134,6 +140,14 @@ export class PageService {
     for (const l of this.listeners) await l(change);
   }
 
+  /**
+   * For features that change what the public sees without going through this service (list
+   * settings, sitemap edits, media): clears render caches on every node, after the change commits.
+   */
+  async notifyChanged(change: ContentChange): Promise<void> {
+    await this.announce(change);
+  }
+
   async node(id: number): Promise<CmsNode> {
     if (!isRowId(id)) throw new NotFoundError();
     const row = await this.deps.db.selectFrom('cms_nodes').selectAll().where('id', '=', id).executeTakeFirst();
@@ -144,6 +158,12 @@ export class PageService {
   async version(id: number | null): Promise<CmsVersion | undefined> {
     if (id === null) return undefined;
     return this.deps.db.selectFrom('cms_versions').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** A version read inside a transaction (on SQLite a second connection would wait for it). */
+  private async versionIn(tx: Kysely<Database>, id: number | null): Promise<CmsVersion | undefined> {
+    if (id === null) return undefined;
+    return tx.selectFrom('cms_versions').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
   async root(siteId: number): Promise<CmsNode> {
@@ -235,6 +255,7 @@ export class PageService {
         .where('id', '=', nodeId)
         .execute();
       if (this.deps.search && node.temporarily_hidden === 0) await this.deps.search.upsert(this.searchDocument({ ...node, published_at: node.published_at ?? at }, version), tx);
+      await this.runHooks(tx, { node: { ...node, status: 'published', published_version_id: version.id, draft_version_id: null, published_at: node.published_at ?? at }, version, kind: 'publish' });
       await this.deps.audit.record(
         { actor: actor ? actorRef(actor) : null, organizationId: node.organization_id, ...meta, action: 'cms.publish', targetType: 'cms_node', targetId: nodeId, summary: `「${version.title}」（${node.path}）を公開しました（版 ${version.number}）` },
         tx,
@@ -249,11 +270,11 @@ export class PageService {
     await this.deps.db.transaction().execute(async (tx) => {
       await tx.updateTable('cms_nodes').set({ temporarily_hidden: hidden ? 1 : 0, updated_at: nowIso() }).where('id', '=', nodeId).execute();
       if (this.deps.search) {
-        // Inside the transaction: on SQLite a second connection would wait for this one forever.
-        const live = node.published_version_id === null ? undefined : await tx.selectFrom('cms_versions').selectAll().where('id', '=', node.published_version_id).executeTakeFirst();
+        const live = await this.versionIn(tx, node.published_version_id);
         if (hidden || !live || node.status !== 'published') await this.deps.search.remove(`page:${nodeId}`, tx);
         else await this.deps.search.upsert(this.searchDocument(node, live), tx);
       }
+      await this.runHooks(tx, { node: { ...node, temporarily_hidden: hidden ? 1 : 0 }, version: (await this.versionIn(tx, node.published_version_id)) ?? null, kind: hidden ? 'hide' : 'show' });
       await this.deps.audit.record(
         { actor: actor ? actorRef(actor) : null, organizationId: node.organization_id, ...meta, action: hidden ? 'cms.hide' : 'cms.show', targetType: 'cms_node', targetId: nodeId, summary: `${node.path} を${hidden ? '一時的に非公開に' : '再公開'}しました` },
         tx,
@@ -269,6 +290,7 @@ export class PageService {
     await this.deps.db.transaction().execute(async (tx) => {
       await tx.updateTable('cms_nodes').set({ status: 'withdrawn', unpublish_at: null, updated_by: actor?.id || null, updated_at: nowIso() }).where('id', '=', nodeId).execute();
       if (this.deps.search) await this.deps.search.remove(`page:${nodeId}`, tx);
+      await this.runHooks(tx, { node: { ...node, status: 'withdrawn' }, version: (await this.versionIn(tx, node.published_version_id)) ?? null, kind: 'unpublish' });
       await this.deps.audit.record(
         { actor: actor ? actorRef(actor) : null, organizationId: node.organization_id, ...meta, action: 'cms.unpublish', targetType: 'cms_node', targetId: nodeId, summary: `${node.path} の公開を終了しました${reason}` },
         tx,

@@ -1,0 +1,6 @@
+import type { CmsFeature } from '../parts.js';
+
+/** (Being built.) */
+export const historyFeature: CmsFeature = {
+  name: 'cms.history',
+};
