@@ -51,6 +51,22 @@ export interface Measurement {
   total: number;
 }
 
+/** A table of figures that are not load measurements (latencies of one event, ratios). */
+export interface ReportTable {
+  title: string;
+  header: string[];
+  rows: string[][];
+  /** Columns (by index) aligned to the right; numbers usually. */
+  numeric?: number[];
+}
+
+/** What a scenario may print besides load measurements: its own tables and notes below them. */
+export interface ScenarioReport {
+  measurements?: Measurement[];
+  tables?: ReportTable[];
+  notes?: string[];
+}
+
 export interface Scenario {
   /** Name used on the command line: `npm run bench -- public-page`. */
   name: string;
@@ -58,7 +74,7 @@ export interface Scenario {
   description: string;
   /** Position in a full run (lower first, then by name); default 100. */
   order?: number;
-  run(ctx: BenchContext): Promise<Measurement | Measurement[]>;
+  run(ctx: BenchContext): Promise<Measurement | Measurement[] | ScenarioReport>;
 }
 
 /** Identity helper that gives a scenario object its type. */
@@ -94,6 +110,25 @@ export async function measure(baseUrl: string, options: BenchOptions, label: str
   };
 }
 
+/** Display width in a terminal: East Asian wide characters take two columns. */
+function cellWidth(s: string): number {
+  let w = 0;
+  for (const ch of s) w += /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/.test(ch) ? 2 : 1;
+  return w;
+}
+
+/** A Markdown-style table; `numeric` columns are right-aligned. */
+export function formatGrid(header: string[], body: string[][], numeric: number[]): string {
+  const widths = header.map((h, i) => Math.max(cellWidth(h), ...body.map((b) => cellWidth(b[i] ?? ''))));
+  const pad = (c: string, i: number) => {
+    const fill = ' '.repeat(Math.max(0, widths[i]! - cellWidth(c)));
+    return numeric.includes(i) ? fill + c : c + fill;
+  };
+  const line = (cells: string[]) => `| ${header.map((_, i) => pad(cells[i] ?? '', i)).join(' | ')} |`;
+  const rule = `|${widths.map((w, i) => `${'-'.repeat(w + 1)}${numeric.includes(i) ? ':' : '-'}`).join('|')}|`;
+  return [line(header), rule, ...body.map(line)].join('\n');
+}
+
 /** A plain-text table with right-aligned numbers, readable in a terminal and in an issue. */
 export function formatTable(rows: Array<Measurement & { scenario: string }>): string {
   const header = ['scenario', 'request', 'req/s (avg)', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'requests'];
@@ -107,8 +142,5 @@ export function formatTable(rows: Array<Measurement & { scenario: string }>): st
     String(r.errors),
     String(r.total),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
-  const rule = `|${widths.map((w, i) => (i < 2 ? `${'-'.repeat(w + 1)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
-  return [line(header), rule, ...body.map(line)].join('\n');
+  return formatGrid(header, body, [2, 3, 4, 5, 6, 7]);
 }

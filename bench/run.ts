@@ -18,7 +18,7 @@ import { loadConfig } from '../src/core/config/index.js';
 import { silentLogger } from '../src/core/log.js';
 import type { Platform } from '../src/core/platform.js';
 import { createPlatform, startServer } from '../src/main.js';
-import { formatTable, measure, type BenchContext, type BenchOptions, type Measurement, type Scenario } from './lib.js';
+import { formatGrid, formatTable, measure, type BenchContext, type BenchOptions, type Measurement, type ReportTable, type Scenario } from './lib.js';
 
 const SCENARIO_DIR = fileURLToPath(new URL('./scenarios/', import.meta.url));
 
@@ -123,12 +123,19 @@ async function main(argv: string[]): Promise<number> {
     };
     console.log(`${machineInfo(platform.database.engine, options)}\n`);
     const rows: Array<Measurement & { scenario: string }> = [];
+    const tables: Array<ReportTable & { scenario: string }> = [];
+    const notes: string[] = [];
     for (const s of chosen) {
       process.stderr.write(`running ${s.name} …\n`);
       const out = await s.run(ctx);
-      for (const m of Array.isArray(out) ? out : [out]) rows.push({ ...m, scenario: s.name });
+      const report = Array.isArray(out) ? { measurements: out } : 'label' in out ? { measurements: [out] } : out;
+      for (const m of report.measurements ?? []) rows.push({ ...m, scenario: s.name });
+      for (const t of report.tables ?? []) tables.push({ ...t, scenario: s.name });
+      for (const n of report.notes ?? []) notes.push(`${s.name}: ${n}`);
     }
-    console.log(formatTable(rows));
+    if (rows.length) console.log(formatTable(rows));
+    for (const t of tables) console.log(`\n${t.scenario} — ${t.title}\n${formatGrid(t.header, t.rows, t.numeric ?? [])}`);
+    if (notes.length) console.log(`\n${notes.map((n) => `- ${n}`).join('\n')}`);
     const bad = rows.filter((r) => r.non2xx > 0 || r.errors > 0);
     if (bad.length) console.log(`\n注意 / note: ${bad.map((r) => r.label).join(', ')} had non-2xx responses or errors; the figures do not describe successful requests.`);
     return 0;

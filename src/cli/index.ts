@@ -43,6 +43,8 @@ export async function main(argv: string[]): Promise<number> {
     const platform = await createPlatform(config);
     if (config.DEMO_CONTENT) await seedDemoContent(platform);
     const admin = await ensureInitialAdministrator(platform);
+    // Demo content that names staff (the demo approval route) can only be made once the administrator exists.
+    if (admin && config.DEMO_CONTENT) await seedDemoContent(platform);
     const running = await startServer(platform, { handleSignals: true });
     if (admin) {
       console.log(

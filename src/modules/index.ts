@@ -6,6 +6,7 @@ import { maintenanceModule } from './maintenance/index.js';
 import { adminModule } from './admin/index.js';
 import { publicModule } from './public/index.js';
 import { cmsModule } from './cms/index.js';
+import { formsModule } from './forms/index.js';
 
 /**
  * Every capability of the platform, in registration order. Adding a module means adding it here.
@@ -13,7 +14,7 @@ import { cmsModule } from './cms/index.js';
 export function platformModules(): PlatformModule[] {
   // Maintenance comes before everything public: its 503 and banner must wrap the CMS and the shell.
   // The CMS comes before the plain public shell: its catch-all yields to it when no site matches.
-  return [coreModule, opsModule, maintenanceModule, adminModule, cmsModule, publicModule];
+  return [coreModule, opsModule, maintenanceModule, adminModule, cmsModule, formsModule, publicModule];
 }
 
 /** The single migration set for both engines, in name order. */

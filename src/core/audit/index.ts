@@ -34,9 +34,13 @@ export interface AuditFilter {
   /** Inclusive. `YYYY-MM-DD` means the whole of that day in JST; otherwise an ISO timestamp. */
   to?: string;
   action?: string;
+  /** Actions starting with this, e.g. 'cms.' for every CMS entry. */
+  actionPrefix?: string;
   actorLogin?: string;
   targetType?: string;
   targetId?: string;
+  /** Only entries about one of these targets (with targetType, e.g. the pages of one site). */
+  targetIds?: string[];
   organizationId?: number;
   /** Only entries of these organisations (a scoped administrator's reach); entries without one are excluded. */
   organizationIds?: number[];
@@ -415,6 +419,8 @@ export class AuditService {
       if (from) c.push(eb('audit_log.at', from.op, from.iso));
       if (to) c.push(eb('audit_log.at', to.op, to.iso));
       if (f.action) c.push(eb('audit_log.action', '=', f.action));
+      if (f.actionPrefix) c.push(sql<SqlBool>`${sql.ref('audit_log.action')} like ${`${f.actionPrefix.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`} escape '\\'`);
+      if (f.targetIds) c.push(eb('audit_log.target_id', 'in', f.targetIds.length ? f.targetIds : ['']));
       if (f.actorLogin) c.push(eb('audit_log.actor_login', '=', f.actorLogin));
       if (f.targetType) c.push(eb('audit_log.target_type', '=', f.targetType));
       if (f.targetId) c.push(eb('audit_log.target_id', '=', f.targetId));

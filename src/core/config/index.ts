@@ -49,6 +49,10 @@ export const configSchema = z.object({
   MAIL_FROM: z.string().email().default('no-reply@machimado.localhost'),
   MAIL_MAX_ATTEMPTS: int(1, 50).default(6),
   BACKUP_DIR: z.string().optional(),
+  /** CMS media library files (default DATA_DIR/media) and the largest image / document accepted. */
+  MEDIA_DIR: z.string().optional(),
+  MEDIA_MAX_IMAGE_BYTES: int(1024, 1024 * 1024 * 1024).default(10 * 1024 * 1024),
+  MEDIA_MAX_DOCUMENT_BYTES: int(1024, 1024 * 1024 * 1024).default(30 * 1024 * 1024),
   BACKUP_GENERATIONS: int(1, 365).default(7),
   BACKUP_SCHEDULE: z.string().default('0 3 * * *'),
   JOBS_ENABLED: bool.default(true),
@@ -58,7 +62,7 @@ export const configSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(100, 600000).default(15000),
 });
 
-export type Config = z.output<typeof configSchema> & { BASE_URL: string; BACKUP_DIR: string };
+export type Config = z.output<typeof configSchema> & { BASE_URL: string; BACKUP_DIR: string; MEDIA_DIR: string };
 
 export class ConfigError extends Error {
   constructor(public readonly problems: string[]) {
@@ -114,6 +118,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ...c,
     BASE_URL: (c.BASE_URL ?? `http://localhost:${c.PORT}`).replace(/\/$/, ''),
     BACKUP_DIR: c.BACKUP_DIR ?? `${c.DATA_DIR}/backups`,
+    MEDIA_DIR: c.MEDIA_DIR ?? `${c.DATA_DIR}/media`,
   };
 }
 

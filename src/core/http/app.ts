@@ -56,6 +56,19 @@ export function setSessionCookie(c: Context<AppEnv>, config: Config, session: Se
   c.set('session', session);
 }
 
+const raisedUploadLimits = new WeakMap<Hono<AppEnv>, Array<{ path: string; maxBytes: number }>>();
+
+/**
+ * Lets one upload route take multipart bodies larger than MAX_UPLOAD_BYTES (the CMS media
+ * library's documents); the limit is still enforced while the body streams in.
+ * @example raiseUploadLimit(app, '/admin/cms/media/upload', 31 * 1024 * 1024)
+ */
+export function raiseUploadLimit(app: Hono<AppEnv>, path: string, maxBytes: number): void {
+  const list = raisedUploadLimits.get(app) ?? [];
+  list.push({ path, maxBytes });
+  raisedUploadLimits.set(app, list);
+}
+
 function csrfFor(secret: string, subject: string): string {
   return createHmac('sha256', secret).update(`csrf|${subject}`).digest('base64url');
 }
@@ -95,8 +108,9 @@ export function createHttpApp(deps: HttpDeps): Hono<AppEnv> {
   app.use(async (c, next) => {
     if (!UNSAFE.has(c.req.method)) return next();
     const multipart = (c.req.header('content-type') ?? '').startsWith('multipart/form-data');
+    const raised = multipart ? raisedUploadLimits.get(app)?.find((u) => c.req.path === u.path) : undefined;
     return bodyLimit({
-      maxSize: multipart ? config.MAX_UPLOAD_BYTES : config.MAX_FORM_BYTES,
+      maxSize: multipart ? Math.max(config.MAX_UPLOAD_BYTES, raised?.maxBytes ?? 0) : config.MAX_FORM_BYTES,
       onError: (cc) => renderError(cc as Context<AppEnv>, 413, 'error.tooLarge'),
     })(c, next);
   });
@@ -217,15 +231,17 @@ function securityHeaders(secure: boolean): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     await next();
     const nonce = c.get('nonce');
+    // Per-response additions (a site's analytics), each a plain https origin: nothing else gets in.
+    const extra = (kind: 'script' | 'connect' | 'img') => (c.get('cspSources')?.[kind] ?? []).filter((s) => /^https:\/\/(\*\.)?[a-z0-9.-]+$/.test(s)).map((s) => ` ${s}`).join('');
     c.header(
       'Content-Security-Policy',
       [
         "default-src 'self'",
-        `script-src 'self' 'nonce-${nonce}'`,
+        `script-src 'self' 'nonce-${nonce}'${extra('script')}`,
         "style-src 'self'",
-        "img-src 'self' data: https://cyberjapandata.gsi.go.jp https://i.ytimg.com",
+        `img-src 'self' data: https://i.ytimg.com${extra('img')}`,
         "font-src 'self'",
-        "connect-src 'self'",
+        `connect-src 'self'${extra('connect')}`,
         "frame-src https://www.youtube-nocookie.com https://www.youtube.com https://player.vimeo.com",
         "object-src 'none'",
         "base-uri 'self'",

@@ -26,6 +26,11 @@ export type AppEnv = {
     t: Translator;
     /** CSRF token for forms; creating it may set the anonymous cookie, so it is lazy. */
     csrfToken: () => string;
+    /**
+     * Extra origins this response may load from, added to the CSP's script-src, connect-src and
+     * img-src (a site's own analytics or logo host). Unset for almost every response.
+     */
+    cspSources?: { script?: string[]; connect?: string[]; img?: string[] };
     /** A planned maintenance announced now (set by the maintenance module; PublicLayout shows it). */
     maintenanceNotice?: { title: string; body: string; startsAt: string; endsAt: string } | null;
   };

@@ -96,6 +96,8 @@ export function PublicLayout(props: {
   head?: Child;
   /** Where the site name links to (a site served under a path prefix has its own top). */
   homeHref?: string;
+  /** What the home link shows instead of the site name (a logo whose alt text is the name). */
+  brand?: Child;
 }) {
   const { v } = props;
   return (
@@ -105,7 +107,7 @@ export function PublicLayout(props: {
       {v.notice ? <MaintenanceBanner v={v} notice={v.notice} /> : null}
       <header class="site-header">
         <div class="site-header__inner">
-          <a class="site-header__brand" href={props.homeHref ?? '/'}>{props.siteName}</a>
+          <a class="site-header__brand" href={props.homeHref ?? '/'}>{props.brand ?? props.siteName}</a>
           <div class="site-header__tools">
             {props.header}
             <a href={langSwitchHref(v)} lang={v.locale === 'ja' ? 'en' : 'ja'}>{v.t('common.language')}</a>

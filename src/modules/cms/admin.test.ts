@@ -97,17 +97,52 @@ describePlatform('CMS page management by staff', { env: { RATE_LIMIT_LOGIN_PER_M
     expect((await client.post(`/admin/cms/nodes/${id}/schedule`, { publishAt: jst(start), unpublishAt: jst(end) })).status).toBe(303);
 
     const visitor = new HttpClient(tp().baseUrl);
-    expect(await cms.pages.runSchedule(new Date())).toEqual({ published: 0, unpublished: 0 });
+    expect(await cms.pages.runSchedule(new Date())).toEqual({ published: 0, unpublished: 0, trashed: 0 });
     expect((await visitor.get('/s/staff/campaign')).status).toBe(404);
-    expect(await cms.pages.runSchedule(new Date(start.getTime() + 60_000))).toEqual({ published: 1, unpublished: 0 });
+    expect(await cms.pages.runSchedule(new Date(start.getTime() + 60_000))).toEqual({ published: 1, unpublished: 0, trashed: 0 });
     expect((await visitor.get('/s/staff/campaign')).text).toContain('期間限定');
     expect((await visitor.get('/s/staff/')).text).toContain('/s/staff/campaign');
-    expect(await cms.pages.runSchedule(new Date(end.getTime() + 60_000))).toEqual({ published: 0, unpublished: 1 });
+    expect(await cms.pages.runSchedule(new Date(end.getTime() + 60_000))).toEqual({ published: 0, unpublished: 1, trashed: 0 });
     expect((await visitor.get('/s/staff/campaign')).status).toBe(404);
     expect((await visitor.get('/s/staff/')).text).not.toContain('/s/staff/campaign');
     const actions = (await p.audit.list({ targetType: 'cms_node', targetId: String(id) }, { limit: 20 })).rows.map((r) => r.action);
     expect(actions).toEqual(expect.arrayContaining(['cms.schedule', 'cms.publish', 'cms.unpublish']));
     expect(p.jobs.definitions().some((d) => d.name === 'cms.schedule' && d.schedule === '* * * * *')).toBe(true);
+  });
+
+  it('moves a page to the trash at the 削除日時 set in the schedule form (C-3-12), and keeps it out of the public site', async () => {
+    const p = tp().platform;
+    const cms = cmsOf(p);
+    const approver = await createStaff(p, { roles: ['approver'], organizationId: cityId });
+    const client = new HttpClient(tp().baseUrl);
+    await client.login(approver.loginId, approver.password);
+    const id = await cms.pages.create(systemActor(p), { siteId: (await cms.pages.node(rootId)).site_id, parentId: rootId, kind: 'page', slug: 'bosyu', title: '職員募集', body: '<p>締切は5月末</p>' }, meta);
+    await cms.pages.publish(systemActor(p), id, meta);
+    const jst = (d: Date) => new Date(d.getTime() + 9 * 3600_000).toISOString().slice(0, 16);
+    const end = new Date(Date.now() + 3600_000);
+    const del = new Date(Date.now() + 2 * 3600_000);
+    const form = await client.get(`/admin/cms/nodes/${id}`);
+    expect(form.text).toContain('削除日時（ごみ箱へ移動）');
+    const bad = await client.post(`/admin/cms/nodes/${id}/schedule`, { publishAt: '', unpublishAt: '', deleteAt: 'someday' });
+    expect(bad.status).toBe(422);
+    expect(bad.text).toContain('日時を「2026-04-01 09:00」のように入力してください。');
+    await client.get(`/admin/cms/nodes/${id}`);
+    expect((await client.post(`/admin/cms/nodes/${id}/schedule`, { publishAt: '', unpublishAt: jst(end), deleteAt: jst(del) })).status).toBe(303);
+    expect((await cms.pages.node(id)).delete_at).toBe(new Date(`${jst(del)}:00+09:00`).toISOString());
+    expect((await client.get(`/admin/cms/nodes/${id}`)).text).toContain(`value="${jst(del)}"`);
+
+    const visitor = new HttpClient(tp().baseUrl);
+    expect(await cms.pages.runSchedule(new Date(end.getTime() + 60_000))).toEqual({ published: 0, unpublished: 1, trashed: 0 });
+    expect(await cms.pages.runSchedule(new Date(del.getTime() + 60_000))).toEqual({ published: 0, unpublished: 0, trashed: 1 });
+    expect((await visitor.get('/s/staff/bosyu')).status).toBe(404);
+    const manager = await client.get('/admin/cms');
+    expect(manager.text).not.toContain('/s/staff/bosyu');
+    expect(manager.text).not.toContain('<code>/bosyu</code>');
+    const trash = await client.get(`/admin/cms/sites/${(await cms.pages.node(rootId)).site_id}/trash`);
+    expect(trash.text).toContain('<code>/bosyu</code>');
+    expect(trash.text).toContain('予約による自動削除');
+    const actions = (await p.audit.list({ targetType: 'cms_node', targetId: String(id) }, { limit: 20 })).rows.map((r) => r.action);
+    expect(actions).toEqual(expect.arrayContaining(['cms.schedule', 'cms.unpublish', 'cms.trash']));
   });
 
   it('staff of another municipality cannot open pages of a site they do not own', async () => {

@@ -11,9 +11,12 @@ import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import { Parser } from 'htmlparser2';
 import type { AppEnv } from '../../core/http/types.js';
-import { SiteFrame, requestOrigin } from './frame.js';
+import { SiteFrame, siteOrigin } from './frame.js';
 import { viewOf } from '../../core/ui/view.js';
 import type { CmsNode, PageService } from './pages.js';
+import type { CmsServices } from './index.js';
+import { arrangeSitemap, listedInXml, visibleInHtml, type SitemapEntry } from './seo/sitemap.js';
+import { seoOf } from './seo/services.js';
 import type { Site } from './sites.js';
 
 /** The paths inside every site that this file answers (a page slug `sitemap` at the top would be shadowed). */
@@ -50,8 +53,8 @@ function lastModified(e: PublicEntry): string {
   return dates[dates.length - 1] ?? new Date(0).toISOString();
 }
 
-/** Plain text of a sanitised body, shortened, for a feed summary. */
-function bodyText(html: string, max = SUMMARY_CHARS): string {
+/** Plain text of a sanitised body, shortened (feed summaries, meta descriptions). */
+export function bodyText(html: string, max = SUMMARY_CHARS): string {
   let text = '';
   const parser = new Parser({ ontext: (t) => void (text += t) }, { decodeEntities: true });
   parser.write(html.replace(/<\/(p|h[1-6]|li|tr|div|br)\s*>|<br\s*\/?>/gi, (m) => `${m} `));
@@ -70,10 +73,16 @@ function send(c: Context<AppEnv>, body: string, contentType: string): Response {
   return c.body(body);
 }
 
-/** C-3-8: every public page of the site with its absolute address and last change. */
-export function sitemapXml(entries: PublicEntry[], base: string): string {
-  const urls = entries.slice(0, SITEMAP_LIMIT).map((e) => `<url><loc>${xmlEscape(`${base}${e.node.path}`)}</loc><lastmod>${lastModified(e)}</lastmod></url>`);
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${urls.join('\n')}\n</urlset>\n`;
+/** One address of sitemap.xml: a path inside the site and, for pages, when it last changed. */
+export interface SitemapUrl {
+  path: string;
+  lastmod: string | null;
+}
+
+/** C-3-8: every listed address of the site, absolute, with its last change when known. */
+export function sitemapXml(urls: SitemapUrl[], base: string): string {
+  const lines = urls.slice(0, SITEMAP_LIMIT).map((u) => `<url><loc>${xmlEscape(`${base}${u.path}`)}</loc>${u.lastmod ? `<lastmod>${u.lastmod}</lastmod>` : ''}</url>`);
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${lines.join('\n')}\n</urlset>\n`;
 }
 
 /** A stable entry id that survives a page being moved or renamed (RFC 4151 tag URI). */
@@ -114,30 +123,13 @@ export function atomFeed(site: Site, entries: Array<PublicEntry & { text: string
   ].join('\n');
 }
 
-interface TreeItem {
-  entry: PublicEntry;
-  children: TreeItem[];
-}
-
-function nest(entries: PublicEntry[]): TreeItem[] {
-  const items = new Map<number, TreeItem>();
-  const roots: TreeItem[] = [];
-  for (const entry of entries) {
-    const item: TreeItem = { entry, children: [] };
-    items.set(entry.node.id, item);
-    const parent = entry.node.parent_id === null ? undefined : items.get(entry.node.parent_id);
-    (parent ? parent.children : roots).push(item);
-  }
-  return roots;
-}
-
-function SitemapList(props: { items: TreeItem[]; prefix: string; site: Site }): Child {
+function SitemapList(props: { items: SitemapEntry[]; prefix: string }): Child {
   return (
     <ul>
       {props.items.map((it) => (
         <li>
-          <a href={`${props.prefix}${it.entry.node.path}`}>{it.entry.node.path === '/' ? `${props.site.name} トップページ` : it.entry.title}</a>
-          {it.children.length ? <SitemapList items={it.children} prefix={props.prefix} site={props.site} /> : null}
+          <a href={it.href.startsWith('/') ? `${props.prefix}${it.href}` : it.href}>{it.label}</a>
+          {it.children.length ? <SitemapList items={it.children} prefix={props.prefix} /> : null}
         </li>
       ))}
     </ul>
@@ -149,27 +141,38 @@ export function FeedLink(props: { site: Site }) {
   return <link rel="alternate" type="application/atom+xml" title={`${props.site.name} 新着情報`} href={`${props.site.pathPrefix}/feed.xml`} />;
 }
 
+/** The site's sitemap as administrators arranged it (C-3-9), or the plain public tree without the SEO feature. */
+async function arranged(site: Site, cms: CmsServices): Promise<SitemapEntry[]> {
+  const edits = seoOf(cms)?.sitemap;
+  if (edits) return edits.arranged(site);
+  return arrangeSitemap(await cms.pages.publicTree(site.id), [], site);
+}
+
 /**
  * Answers `/sitemap.xml`, `/feed.xml` and `/sitemap` inside a site (the caller has resolved the
  * site and checked the path is one of FEED_PATHS). The HTML sitemap sits in the site's frame.
  */
-export async function feedsRoute(c: Context<AppEnv>, site: Site, deps: { pages: PageService }, path: string): Promise<Response> {
-  const entries = await deps.pages.publicTree(site.id);
-  const origin = requestOrigin(c);
+export async function feedsRoute(c: Context<AppEnv>, site: Site, cms: CmsServices, path: string): Promise<Response> {
+  const origin = siteOrigin(c, site);
   const base = `${origin}${site.pathPrefix}`;
 
-  if (path === '/sitemap.xml') return send(c, sitemapXml(entries, base), 'application/xml; charset=utf-8');
+  if (path === '/sitemap.xml') {
+    const urls = listedInXml(await arranged(site, cms)).map((e) => ({ path: e.href, lastmod: e.entry ? lastModified(e.entry) : null }));
+    return send(c, sitemapXml(urls, base), 'application/xml; charset=utf-8');
+  }
 
   if (path === '/feed.xml') {
+    const entries = await cms.pages.publicTree(site.id);
     const newest = entries
       .filter((e) => e.node.kind === 'page')
       .sort((a, b) => (isoDate(b.node.published_at) ?? '').localeCompare(isoDate(a.node.published_at) ?? '') || b.node.id - a.node.id)
       .slice(0, FEED_ENTRIES);
-    const bodies = await deps.pages.publicBodies(newest.filter((e) => !e.summary).map((e) => e.node.id));
+    const bodies = await cms.pages.publicBodies(newest.filter((e) => !e.summary).map((e) => e.node.id));
     const withText = newest.map((e) => ({ ...e, text: e.summary ?? bodyText(bodies.get(e.node.id) ?? '') }));
     return send(c, atomFeed(site, withText, base, new URL(origin).hostname), 'application/atom+xml; charset=utf-8');
   }
 
+  const tree = visibleInHtml(await arranged(site, cms));
   const v = { ...viewOf(c), csrf: '' };
   const prefix = site.pathPrefix;
   const page = (
@@ -181,10 +184,10 @@ export async function feedsRoute(c: Context<AppEnv>, site: Site, deps: { pages: 
         </ol>
       </nav>
       <h1>サイトマップ</h1>
-      {entries.length ? (
+      {tree.length ? (
         <nav aria-labelledby="sitemap-tree-title" class="sitemap">
           <h2 id="sitemap-tree-title" class="visually-hidden">このサイトのページ一覧</h2>
-          <SitemapList items={nest(entries)} prefix={prefix} site={site} />
+          <SitemapList items={tree} prefix={prefix} />
         </nav>
       ) : (
         <p>公開中のページはまだありません。</p>
@@ -193,4 +196,23 @@ export async function feedsRoute(c: Context<AppEnv>, site: Site, deps: { pages: 
     </SiteFrame>
   );
   return send(c, (await page).toString(), 'text/html; charset=utf-8');
+}
+
+/**
+ * robots.txt: everyone may crawl the public pages, not the staff console or previews; the
+ * sitemap of each site on this address; then the administrators' own lines. Served at the host
+ * root for host-bound sites (all sites on the host together) and at `<prefix>/robots.txt`.
+ */
+export function robotsTxt(sites: Array<{ site: Site; base: string }>): string {
+  const lines = ['User-agent: *', 'Disallow: /admin/', 'Disallow: /preview/'];
+  const extra = sites.map(({ site }) => site.settings.robotsExtra?.trim()).filter((x): x is string => Boolean(x));
+  for (const block of extra) lines.push(...block.split(/\r?\n/).map((l) => l.trim()).filter(Boolean));
+  lines.push('');
+  for (const { base } of sites) lines.push(`Sitemap: ${base}/sitemap.xml`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Answers robots.txt for the given sites (one, or every site bound to the request's host). */
+export function robotsRoute(c: Context<AppEnv>, sites: Site[]): Response {
+  return send(c, robotsTxt(sites.map((site) => ({ site, base: `${siteOrigin(c, site)}${site.pathPrefix}` }))), 'text/plain; charset=utf-8');
 }

@@ -90,6 +90,8 @@ describePlatform('CMS pages on the public site', {}, (tp) => {
     await expect(cms.pages.create(systemActor(p), { siteId, parentId: folderId, kind: 'page', slug: 'gomi', title: '重複', body: '' }, meta)).rejects.toMatchObject({ fields: { slug: expect.stringContaining('既に使われています') } });
     const root = await cms.pages.root(siteId);
     await expect(cms.pages.create(systemActor(p), { siteId, parentId: root.id, kind: 'page', slug: 'search', title: '検索', body: '' }, meta)).rejects.toMatchObject({ fields: { slug: expect.stringContaining('サイトの機能') } });
+    // Preview links live at /preview/<token> under the site.
+    await expect(cms.pages.create(systemActor(p), { siteId, parentId: root.id, kind: 'page', slug: 'preview', title: 'プレビュー', body: '' }, meta)).rejects.toMatchObject({ fields: { slug: expect.stringContaining('サイトの機能') } });
     await expect(cms.pages.create(systemActor(p), { siteId, parentId: folderId, kind: 'page', slug: 'Bad Slug', title: '', body: '' }, meta)).rejects.toMatchObject({
       fields: { slug: expect.stringContaining('半角英小文字'), title: 'タイトルを入力してください。' },
     });
@@ -111,6 +113,27 @@ describePlatform('CMS pages on the public site', {}, (tp) => {
     expect((await client.get('/sites/testcity/search?q=' + encodeURIComponent('火曜日'))).text).toContain('href="/sites/testcity/kurashi/gomi"');
     // Every public page carries the search box.
     expect((await client.get('/sites/testcity/kurashi/')).text).toContain('action="/sites/testcity/search"');
+  });
+
+  it('a trashed page leaves the cached page, its folder list and search at once, frees its address, and is served under no path', async () => {
+    const p = tp().platform;
+    const cms = cmsOf(p);
+    const client = new HttpClient(tp().baseUrl);
+    const id = await cms.pages.create(systemActor(p), { siteId, parentId: folderId, kind: 'page', slug: 'sodai', title: '粗大ごみ', summary: '申込みの方法', body: '<p>粗大ごみは電話で申し込みます。</p>' }, meta);
+    await cms.pages.publish(systemActor(p), id, meta);
+    await client.get('/sites/testcity/kurashi/sodai');
+    expect((await client.get('/sites/testcity/kurashi/sodai')).headers.get('x-render-cache')).toBe('hit');
+    await cms.pages.trash(systemActor(p), id, meta);
+    expect((await client.get('/sites/testcity/kurashi/sodai')).status).toBe(404);
+    expect((await client.get('/sites/testcity/kurashi/')).text).not.toContain('kurashi/sodai');
+    expect((await client.get('/sites/testcity/search?q=' + encodeURIComponent('粗大ごみ'))).text).not.toContain('kurashi/sodai');
+    const moved = (await cms.pages.node(id)).path;
+    expect(moved).not.toBe('/kurashi/sodai');
+    expect((await client.get(`/sites/testcity${moved}`)).status).toBe(404);
+    // The address is free for a new page meanwhile.
+    const again = await cms.pages.create(systemActor(p), { siteId, parentId: folderId, kind: 'page', slug: 'sodai', title: '粗大ごみ（新）', body: '<p>新しい案内</p>' }, meta);
+    await cms.pages.publish(systemActor(p), again, meta);
+    expect((await client.get('/sites/testcity/kurashi/sodai')).text).toContain('新しい案内');
   });
 
   it('shows an announced maintenance window on cached CMS pages too (C-5)', async () => {

@@ -56,6 +56,9 @@ export interface PublicPageContext {
 
 export type PagePart = (ctx: PublicPageContext) => Child | Promise<Child>;
 
+/** Rewrites a sanitised body before it is shown (media library: `<picture>`, the site's file URLs). */
+export type BodyFilter = (html: string, ctx: PublicPageContext) => string | Promise<string>;
+
 interface Ordered<T> {
   order: number;
   part: T;
@@ -101,6 +104,7 @@ export class CmsParts {
   private readonly afterBody: Array<Ordered<PagePart>> = [];
   private readonly editor: Array<Ordered<EditorPart>> = [];
   readonly publishHooks: PublishHook[] = [];
+  private readonly bodyFilters: BodyFilter[] = [];
 
   addPageType(def: PageTypeDef): void {
     this.types.set(def.key, def);
@@ -135,6 +139,17 @@ export class CmsParts {
 
   onPublishTx(hook: PublishHook): void {
     this.publishHooks.push(hook);
+  }
+
+  addBodyFilter(filter: BodyFilter): void {
+    this.bodyFilters.push(filter);
+  }
+
+  /** The body as the page shows it, after every feature's filter. */
+  async filterBody(html: string, ctx: PublicPageContext): Promise<string> {
+    let out = html;
+    for (const f of this.bodyFilters) out = await f(out, ctx);
+    return out;
   }
 
   headParts(): PagePart[] {

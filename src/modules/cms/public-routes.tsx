@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Context, Hono } from 'hono';
 import { raw } from 'hono/html';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -9,12 +9,12 @@ import { parseJson } from '../../core/db/index.js';
 import type { CmsNode, CmsVersion } from './pages.js';
 import type { CmsServices } from './index.js';
 import type { PagePart, PublicPageContext } from './parts.js';
-import { SiteFrame, requestOrigin } from './frame.js';
+import { SiteFrame, applySiteRequestHooks, markPreview, siteOrigin, themeCss } from './frame.js';
 import type { Site, SiteService } from './sites.js';
 import { searchPage } from './search/page.js';
-import { feedsRoute, FeedLink } from './feeds.js';
+import { feedsRoute, robotsRoute, FeedLink } from './feeds.js';
 
-/** 404 and other error pages in the design of the site the address belongs to. */
+/** 404, 500 and other error pages in the design of the site the address belongs to. */
 export function siteErrorRenderer(sites: SiteService) {
   return async (c: Context<AppEnv>, status: ContentfulStatusCode, messageKey: string): Promise<Response> => {
     const resolved = await sites.resolve(c.req.header('host') ?? '', c.req.path).catch(() => null);
@@ -31,12 +31,17 @@ export function siteErrorRenderer(sites: SiteService) {
         <p><a href={site ? `${site.pathPrefix}/` : '/'}>{site ? `${site.name}のトップページへ` : t('common.back')}</a></p>
       </>
     );
-    const page = site ? (
-      <SiteFrame c={c} v={v} site={site} title={title}>{body}</SiteFrame>
-    ) : (
-      <PublicLayout v={v} title={title} siteName={t('app.name')} homeHref="/">{body}</PublicLayout>
-    );
-    return c.html(page, status);
+    const plain = () => <PublicLayout v={v} title={title} siteName={t('app.name')} homeHref="/">{body}</PublicLayout>;
+    let html: string;
+    try {
+      html = (await (site ? <SiteFrame c={c} v={v} site={site} title={title}>{body}</SiteFrame> : plain())).toString();
+    } catch (err) {
+      // The site's own frame failed too (a broken head part): the error still gets a page.
+      c.get('log')?.error({ err }, 'site frame failed while rendering an error page');
+      html = (await plain()).toString();
+    }
+    if (status >= 500) c.header('Cache-Control', 'no-store');
+    return c.html(html, status);
   };
 }
 
@@ -58,6 +63,7 @@ export async function renderPage(c: Context<AppEnv>, cms: CmsServices, site: Sit
   const v = { ...viewOf(c), csrf: '' };
   const prefix = site.pathPrefix;
   const isTop = node.path === '/';
+  if (opts.preview) markPreview(c);
   const ctx: PublicPageContext = {
     c,
     v,
@@ -70,10 +76,10 @@ export async function renderPage(c: Context<AppEnv>, cms: CmsServices, site: Sit
     prefix,
     isTop,
     preview: opts.preview,
-    url: `${requestOrigin(c)}${prefix}${node.path}`,
+    url: `${siteOrigin(c, site)}${prefix}${node.path}`,
   };
   const run = (parts: PagePart[]) => Promise.all(parts.map((part) => part(ctx)));
-  const [head, before, after] = await Promise.all([run(cms.parts.headParts()), run(cms.parts.beforeBodyParts()), run(cms.parts.afterBodyParts())]);
+  const [head, before, after, body] = await Promise.all([run(cms.parts.headParts()), run(cms.parts.beforeBodyParts()), run(cms.parts.afterBodyParts()), cms.parts.filterBody(version.body_html, ctx)]);
   const crumbs = [...ancestors.map((a) => ({ href: `${prefix}${a.node.path}`, title: a.node.path === '/' ? site.name : a.title })), { href: '', title: version.title }];
   const page = (
     <SiteFrame c={c} v={v} site={site} title={isTop ? '' : version.title} head={<>{head}<FeedLink site={site} /></>}>
@@ -92,7 +98,7 @@ export async function renderPage(c: Context<AppEnv>, cms: CmsServices, site: Sit
       <article>
         <h1>{version.title}</h1>
         {before}
-        {version.body_html ? <div class="page-body">{raw(version.body_html)}</div> : null}
+        {body ? <div class="page-body">{raw(body)}</div> : null}
       </article>
       {children.length ? (
         <section aria-labelledby="children-title">
@@ -113,38 +119,63 @@ export async function renderPage(c: Context<AppEnv>, cms: CmsServices, site: Sit
   return (await page).toString();
 }
 
+/** Stands for the request's CSP nonce in cached pages; random per process, so content cannot contain it. */
+const NONCE_SLOT = `mm-nonce-${randomBytes(16).toString('hex')}`;
+
 /**
  * Public pages of every CMS site: resolves the site from host and path, renders the live
  * version in the site's frame with breadcrumbs, and serves it from the render cache.
  * Requests no site or page claims fall through to the next handler.
+ *
+ * Cached pages keep their inline scripts (a site's GA4 snippet) by storing the nonce as a slot
+ * that each response fills with its own nonce. The cache key carries the site's last settings
+ * change, so a node whose site list is a few seconds old never keeps an outdated frame.
  */
 export function mountPublicRoutes(app: Hono<AppEnv>, cms: CmsServices) {
   app.get('*', async (c: Context<AppEnv>, next) => {
     if (c.req.path.startsWith('/admin') || c.req.path.startsWith('/assets/')) return next();
-    const resolved = await cms.sites.resolve(c.req.header('host') ?? '', decodeURIComponent(c.req.path));
+    const host = c.req.header('host') ?? '';
+    if (c.req.path === '/robots.txt') {
+      // Crawlers only read robots.txt at the root of a host: it names every site bound to the host.
+      const bound = await cms.sites.boundTo(host);
+      if (bound.length) return robotsRoute(c, bound);
+    }
+    const resolved = await cms.sites.resolve(host, decodeURIComponent(c.req.path));
     if (!resolved) return next();
     const { site, path } = resolved;
     if (path === '/search') return searchPage(c, site, cms.search);
     if (path === '/sitemap.xml' || path === '/feed.xml' || path === '/sitemap') return feedsRoute(c, site, cms, path);
+    if (path === '/robots.txt') return robotsRoute(c, [site]);
+    if (path === '/theme.css') return themeRoute(c, site);
     const locale = c.get('locale');
     // A maintenance banner is per request and time-bound: such pages are neither read from nor put in the cache.
     const cacheable = !c.get('maintenanceNotice');
-    const cached = cacheable ? cms.cache.get(site.id, path, locale) : undefined;
+    const key = `${site.updatedAt ?? ''}|${path}`;
+    const cached = cacheable ? cms.cache.get(site.id, key, locale) : undefined;
     if (cached) {
+      applySiteRequestHooks(c, site);
       if (c.req.header('if-none-match') === cached.etag) return c.body(null, 304);
       c.header('ETag', cached.etag);
       c.header('Cache-Control', 'public, max-age=0, must-revalidate');
       c.header('X-Render-Cache', 'hit');
-      return c.html(cached.html);
+      return c.html(cached.html.replaceAll(NONCE_SLOT, c.get('nonce')));
     }
     const found = await cms.pages.findPublic(site.id, path);
     if (!found) return next();
     const html = await renderPage(c, cms, site, found, { preview: false });
-    const etag = `"${createHash('sha256').update(html).digest('base64url').slice(0, 20)}"`;
-    if (cacheable) cms.cache.set(site.id, path, locale, html, etag);
+    const template = html.split(c.get('nonce')).join(NONCE_SLOT);
+    const etag = `"${createHash('sha256').update(template).digest('base64url').slice(0, 20)}"`;
+    if (cacheable) cms.cache.set(site.id, key, locale, template, etag);
     c.header('ETag', etag);
     c.header('Cache-Control', 'public, max-age=0, must-revalidate');
     c.header('X-Render-Cache', 'miss');
     return c.html(html);
   });
+}
+
+/** The site's theme stylesheet (see themeCss); its address changes with its content. */
+function themeRoute(c: Context<AppEnv>, site: Site): Response {
+  c.header('Content-Type', 'text/css; charset=utf-8');
+  c.header('Cache-Control', c.req.query('v') ? 'public, max-age=31536000, immutable' : 'public, max-age=0, must-revalidate');
+  return c.body(themeCss(site));
 }

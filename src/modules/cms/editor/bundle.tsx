@@ -97,6 +97,8 @@ export function RichTextField(props: {
   required?: boolean;
   rows?: number;
   idPrefix?: string;
+  /** The media library the image and link dialogs offer (the page editor gets it from the media feature's hook instead). */
+  media?: { listUrl: string; uploadUrl: string; siteId: number };
 }) {
   const id = fieldId(props.name, props.idPrefix);
   const err = props.errors?.[props.name];
@@ -117,6 +119,9 @@ export function RichTextField(props: {
         required={props.required}
         aria-invalid={err ? 'true' : undefined}
         aria-describedby={describedBy}
+        data-media-library={props.media?.listUrl}
+        data-media-upload={props.media?.uploadUrl}
+        data-media-site={props.media ? String(props.media.siteId) : undefined}
       >
         {props.value ?? ''}
       </textarea>

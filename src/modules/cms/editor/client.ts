@@ -497,6 +497,24 @@ function createDialog(title: string, submitLabel: string, onSubmit: () => boolea
     }
   });
   cancel.addEventListener('click', () => dialog.close());
+  // A modal dialog makes the page inert, but Tab would still leave for the browser's own controls:
+  // keep it cycling inside the dialog.
+  dialog.addEventListener('keydown', (e) => {
+    if (e.key !== 'Tab') return;
+    const focusable = Array.from(dialog.querySelectorAll<HTMLElement>('button, input, select, textarea, a[href], [tabindex]:not([tabindex="-1"])')).filter(
+      (el) => !(el as HTMLButtonElement).disabled && !el.closest('[hidden]') && el.getClientRects().length > 0,
+    );
+    const first = focusable[0];
+    const last = focusable[focusable.length - 1];
+    if (!first || !last) return;
+    if (e.shiftKey && document.activeElement === first) {
+      e.preventDefault();
+      last.focus();
+    } else if (!e.shiftKey && document.activeElement === last) {
+      e.preventDefault();
+      first.focus();
+    }
+  });
   dialog.addEventListener('close', () => {
     onClose(inserted);
     if (!inserted) opener?.focus();
@@ -520,6 +538,192 @@ function createDialog(title: string, submitLabel: string, onSubmit: () => boolea
 }
 
 // ---------------------------------------------------------------------------------------------
+// Media library (in the image and link dialogs)
+// ---------------------------------------------------------------------------------------------
+
+/** Where the page editor's library lives; present only on admin pages that offer it. */
+interface Library {
+  listUrl: string;
+  uploadUrl: string;
+  siteId: string;
+  csrf: () => string;
+}
+
+/** A file as the library lists it (see media/routes.tsx, pickerItem). */
+export interface LibraryItem {
+  id: number;
+  kind: 'image' | 'document';
+  name: string;
+  title: string;
+  alt: string;
+  decorative: boolean;
+  width: number | null;
+  height: number | null;
+  size: string;
+  type: string;
+  url: string;
+  thumb: string | null;
+  linkText: string | null;
+}
+
+function findLibrary(textarea: HTMLTextAreaElement): Library | null {
+  const hook = textarea.dataset.mediaLibrary ? textarea : (textarea.form ?? document).querySelector<HTMLElement>('[data-media-library]');
+  const listUrl = hook?.dataset.mediaLibrary;
+  if (!hook || !listUrl) return null;
+  return {
+    listUrl,
+    uploadUrl: hook.dataset.mediaUpload ?? '/admin/cms/media/upload',
+    siteId: hook.dataset.mediaSite ?? '',
+    csrf: () => textarea.form?.querySelector<HTMLInputElement>('input[name="_csrf"]')?.value ?? document.querySelector<HTMLInputElement>('input[name="_csrf"]')?.value ?? '',
+  };
+}
+
+/** Library images are shown in the editor through the staff route, which serves drafts too. */
+function staffImageSrc(src: string): string {
+  const m = /^\/media\/(\d+)(\/.*)?$/.exec(src);
+  return m ? `/admin/cms/media/${m[1]}${m[2] && m[2] !== '/' ? m[2] : '/original/'}` : src;
+}
+
+const IMAGE_ACCEPT = '.jpg,.jpeg,.png,.gif,.webp';
+const DOCUMENT_ACCEPT = '.pdf,.docx,.xlsx,.pptx,.odt,.ods,.txt,.csv';
+
+interface LibraryPanel {
+  toggle: HTMLButtonElement;
+  panel: HTMLDivElement;
+  /** Closes the panel and clears what was typed (the dialog opens afresh). */
+  reset(): void;
+}
+
+/**
+ * The 「ライブラリから選ぶ」 part of a dialog: a disclosure button, a search field, the site's
+ * files as buttons (thumbnail, name, alt text or type and size) and an upload field. Choosing or
+ * uploading a file calls onPick; the dialog's own fields stay the place where alt text is required.
+ */
+function libraryPanel(lib: Library, kind: 'image' | 'document', extra: () => Record<string, string>, onPick: (item: LibraryItem) => void, announce: (m: string) => void): LibraryPanel {
+  const panelId = nextId('rich-library');
+  const toggle = h('button', { type: 'button', class: 'button button--secondary rich-library__toggle', 'aria-expanded': 'false', 'aria-controls': panelId }, kind === 'image' ? 'ライブラリから選ぶ' : 'ライブラリの文書から選ぶ');
+  const search = field(kind === 'image' ? '画像を名前で探す' : '文書を名前で探す', { type: 'search' });
+  const status = h('p', { class: 'rich-library__status', role: 'status', 'aria-live': 'polite' });
+  const list = h('ul', { class: 'rich-library__list', 'aria-label': kind === 'image' ? '登録済みの画像' : '登録済みの文書' });
+  const upload = field(kind === 'image' ? '新しい画像を登録' : '新しい文書を登録', {
+    type: 'file',
+    hint: kind === 'image' ? 'JPEG・PNG・GIF・WebP。SVG画像は中にプログラムを含められるため登録できません。位置情報（GPS）は自動で削除します。' : 'PDF・Word・Excel・PowerPoint・ODT・ODS・テキスト・CSV',
+  });
+  upload.input.accept = kind === 'image' ? IMAGE_ACCEPT : DOCUMENT_ACCEPT;
+  const uploadButton = h('button', { type: 'button', class: 'button button--secondary' }, '登録して選ぶ');
+  const panel = h('div', { class: 'rich-library', id: panelId, hidden: true }, search.wrap, status, list, h('div', { class: 'rich-library__upload' }, upload.wrap, uploadButton));
+
+  const pick = (item: LibraryItem) => {
+    onPick(item);
+    panel.hidden = true;
+    toggle.setAttribute('aria-expanded', 'false');
+  };
+
+  const render = (items: LibraryItem[], total: number) => {
+    list.replaceChildren(
+      ...items.map((item) => {
+        const detail = kind === 'image' ? (item.decorative ? '装飾画像' : item.alt ? `代替テキスト: ${item.alt}` : '代替テキスト未設定') : `${item.type}・${item.size}`;
+        const button = h(
+          'button',
+          { type: 'button', class: `rich-library__item${item.thumb ? '' : ' rich-library__item--text'}` },
+          ...(item.thumb ? [h('img', { src: item.thumb, alt: '', width: '64', height: item.width && item.height ? String(Math.max(1, Math.round((64 * item.height) / item.width))) : '64' })] : []),
+          h('span', { class: 'rich-library__name' }, item.title && kind === 'document' ? item.title : item.name),
+          h('span', { class: 'rich-library__detail' }, detail),
+        );
+        button.addEventListener('click', () => pick(item));
+        return h('li', {}, button);
+      }),
+    );
+    status.textContent = total === 0 ? (kind === 'image' ? '該当する画像はありません。' : '該当する文書はありません。') : `${total}件${total > items.length ? `（新しい${items.length}件を表示）` : ''}`;
+  };
+
+  let requestNo = 0;
+  const load = async () => {
+    const mine = ++requestNo;
+    status.textContent = '読み込み中…';
+    try {
+      const url = `${lib.listUrl}${lib.listUrl.includes('?') ? '&' : '?'}kind=${kind}&q=${encodeURIComponent(search.input.value.trim())}`;
+      const res = await fetch(url, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
+      if (!res.ok) throw new Error(String(res.status));
+      const data = (await res.json()) as { total: number; items: LibraryItem[] };
+      if (mine === requestNo) render(data.items, data.total);
+    } catch {
+      if (mine === requestNo) status.textContent = 'ライブラリを読み込めませんでした。時間をおいてもう一度お試しください。';
+    }
+  };
+  let timer = 0;
+  search.input.addEventListener('input', () => {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(() => void load(), 250);
+  });
+  // Enter in the search field searches; it must not submit (insert) the dialog.
+  search.input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      void load();
+    }
+  });
+
+  toggle.addEventListener('click', () => {
+    const open = panel.hidden;
+    panel.hidden = !open;
+    toggle.setAttribute('aria-expanded', open ? 'true' : 'false');
+    if (open) {
+      void load();
+      search.input.focus();
+    }
+  });
+
+  uploadButton.addEventListener('click', async () => {
+    const file = upload.input.files?.[0];
+    setError(upload, file ? null : 'ファイルを選んでください。');
+    if (!file) {
+      upload.input.focus();
+      return;
+    }
+    const body = new FormData();
+    body.set('_csrf', lib.csrf());
+    body.set('siteId', lib.siteId);
+    body.set('file', file);
+    for (const [k, v] of Object.entries(extra())) body.set(k, v);
+    uploadButton.disabled = true;
+    status.textContent = '登録しています…';
+    try {
+      const res = await fetch(lib.uploadUrl, { method: 'POST', body, headers: { accept: 'application/json' }, credentials: 'same-origin' });
+      const data = (await res.json().catch(() => ({}))) as { item?: LibraryItem; errors?: Record<string, string>; error?: string };
+      if (res.ok && data.item) {
+        upload.input.value = '';
+        announce(`「${data.item.name}」を登録しました。`);
+        pick(data.item);
+        return;
+      }
+      const message = data.errors?.file ?? Object.values(data.errors ?? {})[0] ?? (res.status === 413 ? 'ファイルが大きすぎます。' : (data.error ?? '登録できませんでした。'));
+      setError(upload, message);
+      status.textContent = '';
+      upload.input.focus();
+    } catch {
+      setError(upload, '登録できませんでした。通信の状態を確かめてください。');
+    } finally {
+      uploadButton.disabled = false;
+    }
+  });
+
+  return {
+    toggle,
+    panel,
+    reset() {
+      panel.hidden = true;
+      toggle.setAttribute('aria-expanded', 'false');
+      search.input.value = '';
+      upload.input.value = '';
+      setError(upload, null);
+      list.replaceChildren();
+      status.textContent = '';
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // The editor
 // ---------------------------------------------------------------------------------------------
 
@@ -538,6 +742,7 @@ function enhance(textarea: HTMLTextAreaElement): void {
   const baseId = textarea.id || nextId('rich');
   if (!textarea.id) textarea.id = baseId;
 
+  const library = findLibrary(textarea);
   const label = document.querySelector<HTMLLabelElement>(`label[for="${CSS.escape(baseId)}"]`);
   if (label && !label.id) label.id = `${baseId}-label`;
   const labelText = (label?.textContent ?? '本文').trim();
@@ -590,6 +795,30 @@ function enhance(textarea: HTMLTextAreaElement): void {
               parseHTML: (el: HTMLElement) => el.getAttribute('data-decorative') === 'true',
               renderHTML: (attrs: { decorative?: boolean }) => (attrs.decorative ? { 'data-decorative': 'true' } : {}),
             },
+          };
+        },
+        // With the library, /media/… images are shown through the staff route (drafts are not public yet).
+        addNodeView() {
+          if (!library) return null;
+          return ({ node }) => {
+            const img = document.createElement('img');
+            const show = (n: typeof node) => {
+              img.src = staffImageSrc(String(n.attrs.src ?? ''));
+              img.alt = String(n.attrs.alt ?? '');
+              for (const a of ['width', 'height'] as const) {
+                if (n.attrs[a]) img.setAttribute(a, String(n.attrs[a]));
+                else img.removeAttribute(a);
+              }
+            };
+            show(node);
+            return {
+              dom: img,
+              update: (next) => {
+                if (next.type !== node.type) return false;
+                show(next);
+                return true;
+              },
+            };
           };
         },
       }).configure({ inline: false, allowBase64: false }),
@@ -671,6 +900,23 @@ function enhance(textarea: HTMLTextAreaElement): void {
     },
   );
   linkDialog.body.append(linkUrl.wrap, linkText.wrap);
+  const documents = library
+    ? libraryPanel(
+        library,
+        'document',
+        () => ({ title: linkText.input.value.trim() }),
+        (item) => {
+          linkUrl.input.value = item.url;
+          linkText.input.value = item.linkText ?? item.name;
+          setError(linkUrl, null);
+          updateLinkWarning();
+          announce(`「${linkText.input.value}」を選びました。リンクの文字を確かめて「挿入する」を押してください。`);
+          linkText.input.focus();
+        },
+        announce,
+      )
+    : null;
+  if (documents) linkDialog.body.prepend(documents.toggle, documents.panel);
   linkDialog.actions.append(unlinkButton);
   unlinkButton.addEventListener('click', () => {
     editor.chain().focus().extendMarkRange('link').unsetLink().run();
@@ -697,7 +943,9 @@ function enhance(textarea: HTMLTextAreaElement): void {
       }
       const alt = decorative.checked ? '' : imageAlt.input.value.trim();
       if (!alt && !decorative.checked) return false;
-      editor.chain().focus().insertContent({ type: 'image', attrs: { src, alt, decorative: decorative.checked } }).run();
+      // A library image keeps its size, so the page does not jump while it loads.
+      const size = picked && picked.url === src && picked.width && picked.height ? { width: picked.width, height: picked.height } : {};
+      editor.chain().focus().insertContent({ type: 'image', attrs: { src, alt, decorative: decorative.checked, ...size } }).run();
       announce(decorative.checked ? '装飾の画像を挿入しました。' : `画像「${alt}」を挿入しました。`);
       return true;
     },
@@ -706,6 +954,26 @@ function enhance(textarea: HTMLTextAreaElement): void {
     },
   );
   imageDialog.body.append(imageSrc.wrap, imageAlt.wrap, decorativeWrap);
+  let picked: LibraryItem | null = null;
+  const images = library
+    ? libraryPanel(
+        library,
+        'image',
+        (): Record<string, string> => (decorative.checked ? { decorative: '1' } : { alt: imageAlt.input.value.trim() }),
+        (item) => {
+          picked = item;
+          imageSrc.input.value = item.url;
+          setError(imageSrc, null);
+          decorative.checked = item.decorative;
+          imageAlt.input.value = item.decorative ? '' : item.alt;
+          updateImageState();
+          announce(`画像「${item.name}」を選びました。${item.decorative ? '装飾画像です。' : item.alt ? '代替テキストを確かめてください。' : '代替テキストを入力してください。'}`);
+          (item.decorative ? decorative : imageAlt.input).focus();
+        },
+        announce,
+      )
+    : null;
+  if (images) imageDialog.body.prepend(images.toggle, images.panel);
   imageDialog.actions.before(imageNeeds);
   imageDialog.submit.setAttribute('aria-describedby', imageNeeds.id);
   const updateImageState = () => {
@@ -770,7 +1038,8 @@ function enhance(textarea: HTMLTextAreaElement): void {
         setError(linkUrl, null);
         unlinkButton.hidden = !active;
         updateLinkWarning();
-        linkDialog.open(buttons[6]!, linkUrl.input);
+        documents?.reset();
+        linkDialog.open(buttons[6]!, documents && !active ? documents.toggle : linkUrl.input);
       },
     },
     {
@@ -781,9 +1050,11 @@ function enhance(textarea: HTMLTextAreaElement): void {
         imageSrc.input.value = '';
         imageAlt.input.value = '';
         decorative.checked = false;
+        picked = null;
+        images?.reset();
         setError(imageSrc, null);
         updateImageState();
-        imageDialog.open(buttons[7]!, imageSrc.input);
+        imageDialog.open(buttons[7]!, images?.toggle ?? imageSrc.input);
       },
     },
     {

@@ -3,14 +3,18 @@
  * module serves a form with RichTextField + EditorScripts and echoes what was posted.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineModule } from '../../../core/module.js';
 import { PublicLayout } from '../../../core/ui/layout.js';
 import { viewOf } from '../../../core/ui/view.js';
 import { Csrf } from '../../../core/ui/forms.js';
 import { platformModules } from '../../index.js';
 import { startTestPlatform, type TestPlatform } from '../../../../test/helpers/platform.js';
-import { checkA11y, describeE2E, focused, newPage, submitAndWait, useBrowser } from '../../../../test/e2e/helpers.js';
+import { checkA11y, describeE2E, focused, loginAs, newPage, submitAndWait, useBrowser } from '../../../../test/e2e/helpers.js';
+import { createOrganization, createStaff, systemActor } from '../../../../test/helpers/platform.js';
+import { cmsOf } from '../index.js';
+import { mediaOf } from '../media/index.js';
+import * as testFiles from '../media/test-files.js';
 import { buildEditorBundle, EditorScripts, RichTextField } from './bundle.js';
 
 const demoEditorModule = defineModule({
@@ -25,6 +29,21 @@ const demoEditorModule = defineModule({
           <form method="post" action="/editor-test">
             <Csrf v={v} />
             <RichTextField v={v} name="body" label="本文" value={initial} hint="見出しや箇条書きを使って、読みやすく書きます。" />
+            <button type="submit">送信する</button>
+          </form>
+        </PublicLayout>,
+      );
+    });
+    // The same field offering a site's media library (the page editor gets this from the media feature).
+    app.get('/editor-test-library', (c) => {
+      const v = viewOf(c);
+      const site = Number(c.req.query('site'));
+      return c.html(
+        <PublicLayout v={v} title="ライブラリ付きエディターの試験" siteName="あおば市" head={<EditorScripts v={v} />}>
+          <h1>ライブラリ付きエディターの試験</h1>
+          <form method="post" action="/editor-test">
+            <Csrf v={v} />
+            <RichTextField v={v} name="body" label="本文" value="<p>本文</p>" media={{ listUrl: `/admin/cms/media/library.json?site=${site}`, uploadUrl: '/admin/cms/media/upload', siteId: site }} />
             <button type="submit">送信する</button>
           </form>
         </PublicLayout>,
@@ -412,5 +431,147 @@ describeE2E('rich-text editor', (engine) => {
     await checkA11y(page, 'video dialog with errors');
     expect(await cspViolations(page, w)).toEqual([]);
     await page.context().close();
+  });
+
+  describe('with the media library', () => {
+    let siteId = 0;
+    let imageId = 0;
+    let pdfId = 0;
+    let staff: { loginId: string; password: string };
+
+    beforeAll(async () => {
+      const p = tp.platform;
+      const org = await createOrganization(p, { name: 'ライブラリ市' });
+      siteId = await cmsOf(p).sites.create(systemActor(p), { key: 'libcity', name: 'ライブラリ市', pathPrefix: '/s/lib', organizationId: org }, { ip: '127.0.0.1', userAgent: 'test' });
+      staff = await createStaff(p, { roles: ['editor'], organizationId: org });
+      const actor = (await p.auth.actorFor((await p.db.selectFrom('users').select('id').where('login_id', '=', staff.loginId).executeTakeFirstOrThrow()).id))!;
+      const media = mediaOf(p).service;
+      const meta = { ip: '127.0.0.1', userAgent: 'test' };
+      imageId = (await media.upload(actor, { siteId, fileName: 'shiyakusho.jpg', claimedMime: 'image/jpeg', data: await testFiles.photoWithGps(600, 800), alt: '市役所本庁舎の外観' }, meta)).id;
+      pdfId = (await media.upload(actor, { siteId, fileName: 'kaigiroku.pdf', claimedMime: 'application/pdf', data: testFiles.pdf(), title: '会議録' }, meta)).id;
+    });
+
+    async function openWithLibrary(): Promise<{ page: Page; w: Watch }> {
+      const page = await newPage(browser(), tp.baseUrl);
+      const w = await watch(page);
+      await loginAs(page, staff.loginId, staff.password);
+      await page.goto(`/editor-test-library?site=${siteId}`);
+      await page.locator('.rich-editor[data-editor-state="ready"]').waitFor();
+      return { page, w };
+    }
+
+    /** Focus stays inside the open dialog however often Tab or Shift+Tab is pressed. */
+    async function expectFocusTrapped(page: Page, dialogName: string): Promise<void> {
+      for (const key of ['Tab', 'Shift+Tab']) {
+        for (let i = 0; i < 14; i++) {
+          await page.keyboard.press(key);
+          const inside = await page.evaluate((name) => {
+            const d = [...document.querySelectorAll('dialog[open]')].find((x) => x.querySelector('h2')?.textContent === name);
+            return Boolean(d && d.contains(document.activeElement));
+          }, dialogName);
+          expect(inside, `${key} ×${i + 1}`).toBe(true);
+        }
+      }
+    }
+
+    it('picks an image by keyboard (thumbnail, name, alt); alt stays required; it goes in with its size and shows through the staff route', async () => {
+      const { page, w } = await openWithLibrary();
+      await tabIntoEditor(page);
+      await page.keyboard.press('Alt+F10');
+      await page.keyboard.press('Home');
+      for (let i = 0; i < 7; i++) await page.keyboard.press('ArrowRight');
+      await page.keyboard.press('Enter');
+      const dialog = page.getByRole('dialog', { name: '画像の挿入' });
+      await dialog.waitFor();
+      const toggle = dialog.getByRole('button', { name: 'ライブラリから選ぶ' });
+      expect((await focused(page)).text).toBe('ライブラリから選ぶ');
+      expect(await toggle.getAttribute('aria-expanded')).toBe('false');
+      await page.keyboard.press('Enter');
+      expect(await toggle.getAttribute('aria-expanded')).toBe('true');
+      expect((await focused(page)).id).toBe(await dialog.getByLabel('画像を名前で探す').getAttribute('id'));
+      const item = dialog.getByRole('button', { name: /shiyakusho\.jpg/ });
+      await item.waitFor();
+      await expect(item.textContent()).resolves.toContain('代替テキスト: 市役所本庁舎の外観');
+      await expect.poll(() => item.locator('img').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+      await checkA11y(page, 'image dialog with the library open');
+      await expectFocusTrapped(page, '画像の挿入');
+
+      await item.focus();
+      await page.keyboard.press('Enter');
+      expect(await dialog.getByLabel('画像のURLまたはメディア番号').inputValue()).toBe(`/media/${imageId}/original/shiyakusho.jpg`);
+      expect(await dialog.getByLabel('代替テキスト', { exact: true }).inputValue()).toBe('市役所本庁舎の外観');
+      expect((await focused(page)).id).toBe(await dialog.getByLabel('代替テキスト', { exact: true }).getAttribute('id'));
+      const insert = dialog.getByRole('button', { name: '挿入する' });
+      await dialog.getByLabel('代替テキスト', { exact: true }).fill('');
+      expect(await insert.isDisabled()).toBe(true);
+      await dialog.getByLabel('代替テキスト', { exact: true }).fill('市役所の正面玄関');
+      await insert.click();
+      await dialog.waitFor({ state: 'hidden' });
+      expect(await source(page)).toContain(`<img src="/media/${imageId}/original/shiyakusho.jpg" alt="市役所の正面玄関" width="800" height="600">`);
+      const shown = editorArea(page).locator('img');
+      expect(await shown.getAttribute('src')).toBe(`/admin/cms/media/${imageId}/original/shiyakusho.jpg`);
+      // Stored 600×800 with EXIF orientation 6: upright it is 800×600.
+      await expect.poll(() => shown.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(800);
+
+      // Esc closes the dialog and gives focus back to the toolbar button.
+      await page.keyboard.press('Alt+F10');
+      await page.keyboard.press('Enter');
+      await dialog.waitFor();
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+      expect((await focused(page)).text).toBe('画像');
+      expect(await cspViolations(page, w)).toEqual([]);
+      await page.context().close();
+    });
+
+    it('uploads from the dialog: a disguised file is refused with the reason, a real image is registered, chosen and still needs alt', async () => {
+      const { page, w } = await openWithLibrary();
+      await editorArea(page).focus();
+      await tool(page, '画像').click();
+      const dialog = page.getByRole('dialog', { name: '画像の挿入' });
+      await dialog.getByRole('button', { name: 'ライブラリから選ぶ' }).click();
+      const fileInput = dialog.getByLabel('新しい画像を登録');
+      await fileInput.setInputFiles({ name: 'evil.jpg', mimeType: 'image/jpeg', buffer: testFiles.attacks.php });
+      await dialog.getByRole('button', { name: '登録して選ぶ' }).click();
+      await expect.poll(() => dialog.locator('.field__error:not([hidden])').allTextContents()).toEqual([expect.stringContaining('拡張子（.jpg）と一致しません')]);
+      expect(await fileInput.getAttribute('aria-invalid')).toBe('true');
+      await checkA11y(page, 'image dialog with an upload error');
+
+      await fileInput.setInputFiles({ name: 'hanabi.png', mimeType: 'image/png', buffer: await testFiles.png(320, 200) });
+      await dialog.getByRole('button', { name: '登録して選ぶ' }).click();
+      await expect.poll(() => dialog.getByLabel('画像のURLまたはメディア番号').inputValue()).toMatch(/^\/media\/\d+\/original\/hanabi\.png$/);
+      const insert = dialog.getByRole('button', { name: '挿入する' });
+      expect(await insert.isDisabled()).toBe(true);
+      await dialog.getByLabel('代替テキスト', { exact: true }).fill('夜空に広がる花火');
+      await insert.click();
+      await dialog.waitFor({ state: 'hidden' });
+      expect(await source(page)).toMatch(/<img src="\/media\/\d+\/original\/hanabi\.png" alt="夜空に広がる花火" width="320" height="200">/);
+      const row = await tp.platform.db.selectFrom('cms_media').select(['file_name', 'site_id']).where('file_name', '=', 'hanabi.png').executeTakeFirst();
+      expect(row).toEqual({ file_name: 'hanabi.png', site_id: siteId });
+      expect(await tp.platform.db.selectFrom('cms_media').select('id').where('file_name', '=', 'evil.jpg').executeTakeFirst()).toBeUndefined();
+      expect(await cspViolations(page, w)).toEqual([]);
+      await page.context().close();
+    });
+
+    it('the link dialog lists library documents and inserts 「名前（PDF：サイズ）」', async () => {
+      const { page, w } = await openWithLibrary();
+      await editorArea(page).focus();
+      await tool(page, 'リンク').click();
+      const dialog = page.getByRole('dialog', { name: 'リンクの挿入' });
+      await dialog.getByRole('button', { name: 'ライブラリの文書から選ぶ' }).click();
+      const item = dialog.getByRole('button', { name: /会議録/ });
+      await item.waitFor();
+      await expect(item.textContent()).resolves.toMatch(/PDF・\d+バイト/);
+      await checkA11y(page, 'link dialog with the library open');
+      await item.click();
+      expect(await dialog.getByLabel('リンク先のURL').inputValue()).toBe(`/media/${pdfId}/file/kaigiroku.pdf`);
+      const text = await dialog.getByLabel('リンクの文字').inputValue();
+      expect(text).toMatch(/^会議録（PDF：\d+バイト）$/);
+      await dialog.getByRole('button', { name: '挿入する' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+      expect(await source(page)).toContain(`<a href="/media/${pdfId}/file/kaigiroku.pdf">${text}</a>`);
+      expect(await cspViolations(page, w)).toEqual([]);
+      await page.context().close();
+    });
   });
 });

@@ -124,6 +124,8 @@ export interface BenchResult {
   max: number;
   meanHits: number;
   slowest: Array<{ q: string; ms: number; total: number }>;
+  /** The same kind of queries narrowed by page type and by category, and filters alone (C-3-22/23). */
+  filtered: Array<{ kind: string; p50: number; p95: number; max: number; meanHits: number }>;
 }
 
 /**
@@ -199,9 +201,35 @@ export async function benchSearch(opts: { url: string; docs?: number; queries?: 
       max: sorted[sorted.length - 1] ?? 0,
       meanHits: times.reduce((a, t) => a + t.total, 0) / Math.max(1, times.length),
       slowest: [...times].sort((a, b) => b.ms - a.ms).slice(0, 5),
+      filtered: [],
     };
     log(`${queries} queries: p50 ${result.p50.toFixed(1)} ms, p95 ${result.p95.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms, max ${result.max.toFixed(1)} ms; mean total hits ${Math.round(result.meanHits)}`);
     log(`slowest: ${result.slowest.map((t) => `「${t.q}」 ${t.ms.toFixed(0)} ms (${t.total} hits)`).join(', ')}`);
+
+    // Filters: words plus a type or a category (one or two), and filters alone (newest first).
+    const kinds: Array<{ kind: string; run: () => Promise<{ total: number }> }> = [
+      { kind: 'words + type', run: () => index.search({ siteId: 1, text: makeQuery(), types: [TYPES[Math.floor(random() * TYPES.length)]!], limit: 10 }) },
+      { kind: 'words + category', run: () => index.search({ siteId: 1, text: makeQuery(), categories: [CATEGORIES[Math.floor(random() * CATEGORIES.length)]!], limit: 10 }) },
+      { kind: 'words + type + 2 categories', run: () => index.search({ siteId: 1, text: makeQuery(), types: ['news', 'event'], categories: [CATEGORIES[Math.floor(random() * CATEGORIES.length)]!, CATEGORIES[Math.floor(random() * CATEGORIES.length)]!], limit: 10 }) },
+      { kind: 'type only', run: () => index.browse({ siteId: 1, types: [TYPES[Math.floor(random() * TYPES.length)]!], limit: 10, offset: Math.floor(random() * 5) * 10 }) },
+      { kind: 'category only', run: () => index.browse({ siteId: 1, categories: [CATEGORIES[Math.floor(random() * CATEGORIES.length)]!], limit: 10, offset: Math.floor(random() * 5) * 10 }) },
+      { kind: 'type + category only', run: () => index.browse({ siteId: 1, types: ['event'], categories: [CATEGORIES[Math.floor(random() * CATEGORIES.length)]!], limit: 10 }) },
+    ];
+    for (const k of kinds) {
+      for (let i = 0; i < 5; i++) await k.run();
+      const ms: number[] = [];
+      let hits = 0;
+      const n = Math.max(20, Math.floor(queries / 4));
+      for (let i = 0; i < n; i++) {
+        const s = performance.now();
+        hits += (await k.run()).total;
+        ms.push(performance.now() - s);
+      }
+      ms.sort((a, b) => a - b);
+      const row = { kind: k.kind, p50: percentile(ms, 50), p95: percentile(ms, 95), max: ms[ms.length - 1] ?? 0, meanHits: hits / n };
+      result.filtered.push(row);
+      log(`${k.kind}: p50 ${row.p50.toFixed(1)} ms, p95 ${row.p95.toFixed(1)} ms, max ${row.max.toFixed(1)} ms; mean total hits ${Math.round(row.meanHits)}`);
+    }
     return result;
   } finally {
     await handle.close();

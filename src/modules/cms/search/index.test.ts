@@ -127,6 +127,29 @@ for (const engine of ENGINES) {
       expect(hit).toMatchObject({ key: 'page:1', type: 'page', categories: ['kosodate', 'kenko'], department: '子ども課', publishedAt: '2026-04-01T00:00:00.000Z' });
     });
 
+    it('setFacets files a page under categories without touching its text; browse lists by filters alone, newest first', async () => {
+      const s = index();
+      await s.upsert(page('page:1', '保育園の申込み', '<p>入園</p>', { type: 'news', publishedAt: '2026-04-01T00:00:00.000Z' }));
+      await s.upsert(page('page:2', '夏まつり', '<p>花火</p>', { type: 'event', publishedAt: '2026-05-01T00:00:00.000Z' }));
+      await s.upsert(page('page:3', '図書館', '<p>開館時間</p>', { type: 'spot', publishedAt: '2026-03-01T00:00:00.000Z' }));
+      await s.upsert(page('page:4', '別サイトのまつり', '<p>花火</p>', { type: 'event', siteId: 2 }));
+      await s.setFacets('page:1', { categories: ['3', '1'], department: '7' });
+      await s.setFacets('page:2', { categories: ['1|x'], department: null });
+      await s.setFacets('page:999', { categories: ['1'], department: null });
+      expect(await keys('保育園', { categories: ['3'] })).toEqual(['page:1']);
+      expect(await keys('保育園', { department: '7' })).toEqual(['page:1']);
+      // '|' cannot forge another category: '1|x' is stored as '1x'.
+      expect(await keys('まつり', { categories: ['1'] })).toEqual([]);
+      const browse = async (q: Record<string, unknown>) => (await index().browse({ siteId: 1, ...q })).hits.map((h) => h.key);
+      expect(await browse({ categories: ['1'] })).toEqual(['page:1']);
+      expect(await browse({ types: ['event', 'news', 'spot'] })).toEqual(['page:2', 'page:1', 'page:3']);
+      expect(await browse({ types: ['event'], categories: ['1x'] })).toEqual(['page:2']);
+      expect(await browse({})).toEqual([]);
+      const r = await index().browse({ siteId: 1, types: ['event', 'news', 'spot'], limit: 1, offset: 1 });
+      expect(r.total).toBe(3);
+      expect(r.hits.map((h) => [h.key, h.titleHtml])).toEqual([['page:1', '保育園の申込み']]);
+    });
+
     it('ranks title matches first, then term frequency, then recency; pages with a total', async () => {
       const s = index();
       const many = '<p>' + 'ごみの分別と資源の回収について。'.repeat(8) + '</p>';

@@ -261,6 +261,65 @@ export class SearchIndex {
   }
 
   /**
+   * Sets a document's categories and department (inside `tx` when given), leaving its text as it
+   * is: the CMS's publish hook files the page under its categories in the same transaction.
+   * Unknown keys are ignored.
+   */
+  async setFacets(key: string, facets: { categories: string[]; department: string | null }, tx?: Executor): Promise<void> {
+    await (tx ?? this.db)
+      .updateTable('cms_search_documents')
+      .set({ categories: categoryText(facets.categories), department: facets.department ? cleanText(facets.department) : null })
+      .where('doc_key', '=', cleanText(key))
+      .execute();
+  }
+
+  /**
+   * Documents of a site matching only filters (type, category, department), newest first: the
+   * search page without words. Types use the (site_id, type, published_at) index; a category is
+   * checked per document of the site (as in `search`).
+   */
+  async browse(q: Omit<SearchQuery, 'text'>): Promise<SearchResult> {
+    const limit = Math.min(100, Math.max(1, Math.floor(q.limit ?? 10)));
+    const offset = Math.min(MAX_OFFSET, Math.max(0, Math.floor(q.offset ?? 0)));
+    const types = (q.types ?? []).filter(Boolean);
+    const cats = [...new Set((q.categories ?? []).map((c) => c.replace(/\|/g, '')).filter(Boolean))];
+    if (!types.length && !cats.length && !q.department) return { total: 0, hits: [] };
+    const pg = this.engine === 'postgres';
+    const pos = (needle: string) => (pg ? sql<number>`strpos(d.categories, ${needle})` : sql<number>`instr(d.categories, ${needle})`);
+    let base = this.db.selectFrom('cms_search_documents as d').where('d.site_id', '=', q.siteId);
+    if (types.length) base = base.where('d.type', 'in', types);
+    if (cats.length) base = base.where((eb) => eb.or(cats.map((c) => eb(pos(`|${c}|`), '>', 0))));
+    if (q.department) base = base.where('d.department', '=', q.department);
+    const [count, rows] = await Promise.all([
+      base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst(),
+      base
+        .innerJoin('cms_search_bodies as b', 'b.doc_id', 'd.id')
+        .select(['d.doc_key', 'd.url', 'd.title', 'd.type', 'd.categories', 'd.department', 'd.published_at', 'b.body'])
+        // Plain DESC so PostgreSQL can read the type index backwards (CMS documents always have a date).
+        .orderBy('d.published_at', 'desc')
+        .orderBy('d.id', 'desc')
+        .limit(limit)
+        .offset(offset)
+        .execute(),
+    ]);
+    return {
+      total: Number(count?.n ?? 0),
+      hits: rows.map((d) => ({
+        key: d.doc_key,
+        url: d.url,
+        title: d.title,
+        titleHtml: escapeHtml(d.title),
+        type: d.type,
+        categories: d.categories ? d.categories.split('|').filter(Boolean) : [],
+        department: d.department,
+        publishedAt: d.published_at,
+        snippetHtml: snippet(d.body, []),
+        score: 0,
+      })),
+    };
+  }
+
+  /**
    * Replaces the index (of one site, or all) with the given documents, in batches: memory stays
    * flat, the old index answers until the batch holding each document commits, and documents
    * not seen in this run are swept at the end. Returns the number of documents indexed.

@@ -1,0 +1,107 @@
+import { PassThrough } from 'node:stream';
+import ExcelJS from 'exceljs';
+import { csvStream, type CsvColumn, type CsvEncoding } from '../../core/csv/index.js';
+import { parseJson } from '../../core/db/index.js';
+import type { Question } from './questions.js';
+import { RESPONSE_STATUS_LABELS, type ExportRow } from './responses.js';
+
+/**
+ * Exports of responses (C-3-15) that open cleanly in Excel: CSV in UTF-8 with BOM or Shift_JIS
+ * (core/csv: formula cells neutralised, CP932 look-alikes), and XLSX written as a stream. Both
+ * read the responses in batches, so 10,000 responses take no more memory than 500.
+ */
+
+type Cell = string | number | Date | null;
+
+interface Column {
+  header: string;
+  value(row: ExportRow): Cell;
+}
+
+/** One column per question (retired ones marked), then the reception data and the memo. */
+export function exportColumns(questions: Question[]): Column[] {
+  const cols: Column[] = [
+    { header: '受付番号', value: (r) => r.receiptNumber },
+    { header: '受付日時', value: (r) => new Date(r.submittedAt) },
+    { header: '状態', value: (r) => RESPONSE_STATUS_LABELS[r.status] },
+  ];
+  for (const q of questions) {
+    if (q.type === 'heading') continue;
+    const header = q.deletedAt ? `${q.label}（削除済みの質問）` : q.label;
+    if (q.type === 'number') {
+      cols.push({ header, value: (r) => numberOf(r.answers.get(q.id)) });
+    } else if (q.type === 'date') {
+      // The ISO date, which Excel reads as a date; the era form is on the screens.
+      cols.push({ header, value: (r) => (r.answers.has(q.id) ? String(parseJson<{ date?: string }>(r.answers.get(q.id)!.detail, {}).date ?? r.answers.get(q.id)!.value) : '') });
+    } else {
+      cols.push({ header, value: (r) => r.answers.get(q.id)?.value ?? '' });
+    }
+  }
+  cols.push({ header: '対応メモ', value: (r) => r.memo });
+  return cols;
+}
+
+function numberOf(a: { value: string; detail: string } | undefined): number | string {
+  if (!a) return '';
+  const n = parseJson<{ number?: number }>(a.detail, {}).number;
+  return typeof n === 'number' && Number.isFinite(n) ? n : a.value;
+}
+
+/**
+ * The responses as CSV bytes.
+ * @example return new Response(toReadableStream(responsesCsv(rows, questions, 'sjis')))
+ */
+export function responsesCsv(rows: AsyncIterable<ExportRow>, questions: Question[], encoding: CsvEncoding): AsyncIterable<Uint8Array> {
+  const columns: CsvColumn<ExportRow>[] = exportColumns(questions).map((c) => ({ header: c.header, value: (r) => c.value(r) }));
+  return csvStream(rows, columns, encoding);
+}
+
+/**
+ * The responses as an XLSX workbook, streamed: ExcelJS's WorkbookWriter commits each row as it
+ * is written. Strings stay text cells (never formulas), so an answer starting with 「=」 cannot run.
+ */
+export async function* responsesXlsx(rows: AsyncIterable<ExportRow>, questions: Question[], sheetName = '回答'): AsyncIterable<Uint8Array> {
+  const out = new PassThrough({ highWaterMark: 256 * 1024 });
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
+  const sheet = workbook.addWorksheet(sheetName.replace(/[\\/?*[\]:]/g, '_').slice(0, 31) || '回答', { views: [{ state: 'frozen', ySplit: 1 }] });
+  const cols = exportColumns(questions);
+  sheet.columns = cols.map((c, i) => ({ header: c.header, key: `c${i}`, width: i === 1 ? 20 : Math.min(40, Math.max(12, Array.from(c.header).length * 2 + 2)) }));
+  sheet.getRow(1).font = { bold: true };
+  sheet.getRow(1).commit();
+  const dateCol = sheet.getColumn(2);
+  dateCol.numFmt = 'yyyy-mm-dd hh:mm:ss';
+
+  // The writer runs alongside the reader below; a slow download pauses it at the stream's high-water mark.
+  let failure: unknown = null;
+  const writing = (async () => {
+    try {
+      for await (const r of rows) {
+        const values = cols.map((c) => {
+          const v = c.value(r);
+          // Excel has no time zones: the reception time is written as Japan time.
+          return v instanceof Date ? new Date(v.getTime() + 9 * 3600_000) : v;
+        });
+        sheet.addRow(values).commit();
+        if (out.destroyed) return;
+        if (out.writableNeedDrain) {
+          await new Promise<void>((resolve) => {
+            out.once('drain', resolve);
+            out.once('close', resolve);
+          });
+        }
+      }
+      sheet.commit();
+      await workbook.commit();
+    } catch (e) {
+      failure = e;
+      out.destroy(e as Error);
+    }
+  })();
+  try {
+    for await (const chunk of out) yield chunk as Uint8Array;
+  } finally {
+    if (!out.destroyed) out.destroy();
+    await writing;
+  }
+  if (failure) throw failure;
+}
