@@ -115,6 +115,9 @@ describeE2E('CMS lists, calendar and map in the browser', (engine) => {
     };
     expect(await topTitles()).toEqual(['年末年始のごみ収集日程', '中央地区の断水のお知らせ', 'マイナンバーカードの休日窓口を開きます', '国民健康保険税の納付書を発送しました']);
     await checkA11y(page, 'top page with lists');
+    const menu = page.getByRole('navigation', { name: 'サイトメニュー' });
+    expect(await menu.getByRole('link', { name: 'イベントカレンダー' }).getAttribute('href')).toBe('/events/');
+    expect(await menu.getByRole('link', { name: 'スポットマップ' }).getAttribute('href')).toBe('/map/');
     await loginAs(page, admin.loginId, admin.password);
     expect(await visit(page, '/admin/cms/lists')).toBe(200);
     await checkA11y(page, 'lists admin index');
@@ -127,6 +130,10 @@ describeE2E('CMS lists, calendar and map in the browser', (engine) => {
     expect(await topTitles()).toEqual(['マイナンバーカードの休日窓口を開きます', '年末年始のごみ収集日程', '中央地区の断水のお知らせ', '国民健康保険税の納付書を発送しました']);
     // The badges are words: 緊急 is there as text, not only as a colour.
     expect(await page.locator('section.auto-list').first().locator('.mark--urgent').allTextContents()).toEqual(['緊急']);
+    await submitAndWait(page, () => page.getByRole('link', { name: '新着情報をもっと見る' }).click());
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('新着情報');
+    expect(await page.locator('.list-item__title').first().textContent()).toBe('マイナンバーカードの休日窓口を開きます');
+    await checkA11y(page, 'list page');
     await page.context().close();
   });
 });

@@ -41,7 +41,7 @@ describeE2E('CMS media library', (engine) => {
     // The library screen: refused file first (the reason, the typed alt kept), then a real photo.
     expect(await visit(page, '/admin/cms/media')).toBe(200);
     await checkA11y(page, 'media library (empty)');
-    await page.getByLabel(/^ファイル/).setInputFiles({ name: 'shell.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('<?php system($_GET["c"]); ?>') });
+    await page.locator('#f-file').setInputFiles({ name: 'shell.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('<?php system($_GET["c"]); ?>') });
     await page.getByLabel('代替テキスト（画像）').fill('あおば川の桜並木');
     expect(await submitAndWait(page, () => page.getByRole('button', { name: '登録する' }).click())).toBe(422);
     await expect(page.getByRole('alert').first().textContent()).resolves.toContain('ファイルの中身が拡張子（.jpg）と一致しません');

@@ -112,7 +112,7 @@ describeE2E('forms: build, publish on a page, answer, export, close', (engine) =
     await checkA11y(page, 'form builder with every question type');
 
     // Keyboard reordering: the button is a plain form button; after the move, focus comes back to it.
-    const down = page.getByRole('button', { name: '下へ: 電話番号' });
+    const down = page.getByRole('button', { name: /^下へ\s*:\s*電話番号$/ });
     await down.focus();
     expect(await submitAndWait(page, () => page.keyboard.press('Enter'))).toBe(200);
     expect((await focused(page)).text).toBe('下へ: 電話番号');
@@ -131,7 +131,7 @@ describeE2E('forms: build, publish on a page, answer, export, close', (engine) =
     expect(await submitAndWait(page, () => page.getByRole('button', { name: '公開する（受付開始）' }).click())).toBe(200);
     expect(await page.getByTestId('form-state').textContent()).toBe('受付中');
     await page.context().close();
-  });
+  }, 180_000);
 
   it('an editor puts the form on a CMS page; a resident fills it there, confirms, sends, and receives the automatic reply', async () => {
     const p = tp.platform;
@@ -199,7 +199,7 @@ describeE2E('forms: build, publish on a page, answer, export, close', (engine) =
     expect(reply.text).toContain(`受付番号: ${receipt}`);
     expect(reply.text).toContain('陶芸の講座があれば参加したいです。');
     await tp.smtp!.waitFor((m) => m.to.includes('kouza@city.example.jp'));
-  });
+  }, 120_000);
 
   it('without JavaScript the page links to the form, which works on its own: errors, address completion, confirmation, completion', async () => {
     const page = await newPage(browser(), tp.baseUrl, { javaScriptEnabled: false });
@@ -223,7 +223,7 @@ describeE2E('forms: build, publish on a page, answer, export, close', (engine) =
     expect(await submitAndWait(page, () => page.getByRole('button', { name: '送信する' }).click())).toBe(200);
     expect(await page.getByTestId('receipt-number').textContent()).toMatch(/^\d{4}-\d{6}-[A-Z]$/);
     await page.context().close();
-  });
+  }, 120_000);
 
   it('staff read the responses and export them as CSV (UTF-8 and Shift_JIS) and XLSX that open as written', async () => {
     const page = await newPage(browser(), tp.baseUrl, { acceptDownloads: true });
@@ -255,7 +255,7 @@ describeE2E('forms: build, publish on a page, answer, export, close', (engine) =
     expect(await submitAndWait(page, () => page.getByRole('button', { name: '状態を保存する' }).click())).toBe(200);
     expect(await page.getByTestId('detail-status').textContent()).toBe('対応中');
     await page.context().close();
-  });
+  }, 120_000);
 
   it('the form closes on its date (the job run with a fixed clock): the page says so and a pending confirmation is refused', async () => {
     const p = tp.platform;
@@ -286,5 +286,5 @@ describeE2E('forms: build, publish on a page, answer, export, close', (engine) =
     await resident.getByTestId('form-closed').waitFor();
     expect(await resident.getByRole('button', { name: '確認画面へ進む' }).count()).toBe(0);
     await resident.context().close();
-  });
+  }, 120_000);
 });

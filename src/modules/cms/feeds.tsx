@@ -205,6 +205,8 @@ export async function feedsRoute(c: Context<AppEnv>, site: Site, cms: CmsService
  */
 export function robotsTxt(sites: Array<{ site: Site; base: string }>): string {
   const lines = ['User-agent: *', 'Disallow: /admin/', 'Disallow: /preview/'];
+  // Staff preview links also live under each site's prefix.
+  for (const { site } of sites) if (site.pathPrefix) lines.push(`Disallow: ${site.pathPrefix}/preview/`);
   const extra = sites.map(({ site }) => site.settings.robotsExtra?.trim()).filter((x): x is string => Boolean(x));
   for (const block of extra) lines.push(...block.split(/\r?\n/).map((l) => l.trim()).filter(Boolean));
   lines.push('');

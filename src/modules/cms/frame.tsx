@@ -44,7 +44,8 @@ export function markPreview(c: Context<AppEnv>): void {
 
 /** Whether the request renders a staff preview (or anything under /admin). */
 export function isPreview(c: Context<AppEnv>): boolean {
-  return previews.has(c) || c.req.path === '/admin' || c.req.path.startsWith('/admin/') || c.req.path.startsWith('/preview/');
+  // Preview links live at `/preview/<token>` or `<prefix>/preview/<token>` (an unknown token's 404 too).
+  return previews.has(c) || c.req.path === '/admin' || c.req.path.startsWith('/admin/') || /(^|\/)preview\//.test(c.req.path);
 }
 
 /** A menu link as written by administrators: site paths get the site's prefix. */

@@ -165,7 +165,7 @@ export function mountPublicRoutes(app: Hono<AppEnv>, cms: CmsServices) {
     const html = await renderPage(c, cms, site, found, { preview: false });
     const template = html.split(c.get('nonce')).join(NONCE_SLOT);
     const etag = `"${createHash('sha256').update(template).digest('base64url').slice(0, 20)}"`;
-    if (cacheable) cms.cache.set(site.id, key, locale, template, etag);
+    if (cacheable) cms.cache.set(site.id, key, locale, template, etag, cms.cache.tagsFor(c, found));
     c.header('ETag', etag);
     c.header('Cache-Control', 'public, max-age=0, must-revalidate');
     c.header('X-Render-Cache', 'miss');

@@ -263,8 +263,10 @@ export class SiteService {
   }
 
   /**
-   * Changes a site's name, address, organisation and settings (the key stays). Audited with the
-   * names of the changed items; every node's render cache for the site is cleared after commit.
+   * Changes a site's name, address, organisation and settings (the key stays); `settings`
+   * replaces the stored settings as a whole. Audited with the names of the changed items; `inTx`
+   * runs inside the same transaction (the settings screen stores secrets there). Listeners (the
+   * CMS clears every node's render cache for the site) run after commit.
    */
   async update(actor: Actor | null, id: number, input: SiteUpdate, meta: RequestMeta, opts: { inTx?: (tx: Kysely<Database>) => Promise<void>; note?: string } = {}): Promise<void> {
     this.invalidate();

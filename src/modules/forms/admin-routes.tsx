@@ -559,7 +559,8 @@ export function mountFormsAdminRoutes(app: Hono<AppEnv>, p: Platform) {
       if (e instanceof NotFoundError) return renderError(c, 404, 'error.notFound');
       throw e;
     }
-    return c.redirect(`/admin/forms/${form.id}?moved=${q.id}&dir=${direction}#q-${q.id}`, 303);
+    // No #fragment: a page with a target element skips autofocus, and the focus must come back to the button.
+    return c.redirect(`/admin/forms/${form.id}?moved=${q.id}&dir=${direction}`, 303);
   });
 
   app.get('/admin/forms/:id{[0-9]+}/questions/:qid{[0-9]+}/delete', manage, async (c) => {

@@ -11,6 +11,7 @@ import { Editor, Node as TiptapNode, mergeAttributes } from '@tiptap/core';
 import { StarterKit } from '@tiptap/starter-kit';
 import { Image } from '@tiptap/extension-image';
 import { Table, TableCell, TableHeader, TableRow } from '@tiptap/extension-table';
+import { NodeSelection } from '@tiptap/pm/state';
 
 // ---------------------------------------------------------------------------------------------
 // Schema extensions
@@ -946,6 +947,8 @@ function enhance(textarea: HTMLTextAreaElement): void {
       // A library image keeps its size, so the page does not jump while it loads.
       const size = picked && picked.url === src && picked.width && picked.height ? { width: picked.width, height: picked.height } : {};
       editor.chain().focus().insertContent({ type: 'image', attrs: { src, alt, decorative: decorative.checked, ...size } }).run();
+      // An image at the end stays selected, and the next thing typed or inserted would replace it: go on below it.
+      if (editor.state.selection instanceof NodeSelection) editor.commands.createParagraphNear();
       announce(decorative.checked ? '装飾の画像を挿入しました。' : `画像「${alt}」を挿入しました。`);
       return true;
     },

@@ -508,6 +508,10 @@ describeE2E('rich-text editor', (engine) => {
       await insert.click();
       await dialog.waitFor({ state: 'hidden' });
       expect(await source(page)).toContain(`<img src="/media/${imageId}/original/shiyakusho.jpg" alt="市役所の正面玄関" width="800" height="600">`);
+      // Writing goes on below the image; it does not replace it.
+      await settle(page);
+      await page.keyboard.type('続きの文');
+      expect(await source(page)).toContain(`alt="市役所の正面玄関" width="800" height="600"><p>続きの文本文</p>`);
       const shown = editorArea(page).locator('img');
       expect(await shown.getAttribute('src')).toBe(`/admin/cms/media/${imageId}/original/shiyakusho.jpg`);
       // Stored 600×800 with EXIF orientation 6: upright it is 800×600.

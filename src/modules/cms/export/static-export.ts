@@ -434,7 +434,7 @@ const URL_ATTRS = /(\s)(href|src|action|srcset|poster|content|data)(\s*=\s*)"([^
  * The HTML as the copy serves it: links mapped (see LinkRules.map); forms, which need the
  * application, sent to the live site (the site search to --search-url, or replaced by a note; a
  * form that posts, which needs a session, by a link to the same page on the live site); any
- * maintenance notice removed (it is over by the time the copy is read).
+ * maintenance notice and CSP nonces removed (over, or meaningless, by the time the copy is read).
  */
 function rewriteHtml(html: string, pageUrl: URL, links: LinkRules, searchUrl: string | null): string {
   const searchPath = `${links.prefix}/search`;
@@ -453,6 +453,8 @@ function rewriteHtml(html: string, pageUrl: URL, links: LinkRules, searchUrl: st
     return setAction(form, links.liveUrl(target));
   });
   out = out.replace(/<div class="banner-maintenance"[^>]*>[\s\S]*?<\/div>/gi, '');
+  // The request's CSP nonce means nothing in a file served to everyone.
+  out = out.replace(/(<(?:script|style|link)\b[^>]*?)\snonce="[^"]*"/gi, '$1');
   return out.replace(/<([a-zA-Z][\w:-]*)(\s[^<>]*)>/g, (tag, name: string, attrs: string) => {
     const lower = name.toLowerCase();
     if (lower === 'form') return tag;

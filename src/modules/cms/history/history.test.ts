@@ -263,6 +263,7 @@ describePlatform('CMS page lifecycle services', {}, (tp) => {
     expect(res.status).toBe(200);
     expect(res.text).toContain('4月に開催予定');
     expect(res.text).toContain('<meta name="robots" content="noindex, nofollow"/>');
+    expect(res.text).toContain('<meta name="referrer" content="no-referrer"/>');
     expect(res.text).toContain('これはプレビューです');
     expect(res.text).toMatch(/<li><a href="\/s\/hist\/kanko\/">観光（準備中）<\/a><\/li><li aria-current="page">桜まつり<\/li>/);
     expect(res.headers.get('cache-control')).toBe('no-store');

@@ -5,7 +5,7 @@ import { historyMigrations } from './migrations.js';
 import { mountHistoryRoutes } from './routes.js';
 import { mountTrashRoutes } from './trash-routes.js';
 import { mountLogRoutes } from './log-routes.js';
-import { mountPreviewRoutes, previewPanel } from './preview-routes.js';
+import { mountPreviewRoutes, previewPanel, previewReferrerPart } from './preview-routes.js';
 import { historyOf } from './services.js';
 
 registerMessages({ ja: { 'nav.cmsLog': 'ページの操作ログ' }, en: { 'nav.cmsLog': 'Page activity log' } });
@@ -35,6 +35,7 @@ export const historyFeature: CmsFeature = {
     // Previews carry <meta name="robots" content="noindex, nofollow"> from the SEO feature's head part;
     // the preview route adds X-Robots-Tag as well.
     cms.parts.addEditor({ panel: previewPanel(p) }, 50);
+    cms.parts.addHead(previewReferrerPart, 1);
   },
   routes(app, p, cms) {
     mountHistoryRoutes(app, p, cms);

@@ -13,7 +13,7 @@ import { mayTouchNode } from '../admin-routes.js';
 import { requestOrigin } from '../frame.js';
 import type { CmsServices } from '../index.js';
 import type { CmsNode } from '../pages.js';
-import type { EditorContext } from '../parts.js';
+import type { EditorContext, PagePart } from '../parts.js';
 import { renderPage } from '../public-routes.js';
 import type { Site } from '../sites.js';
 import { DEFAULT_PREVIEW_HOURS, PREVIEW_HOURS, PREVIEW_TOKEN } from './previews.js';
@@ -25,6 +25,12 @@ const HOURS_LABEL: Record<number, string> = { 1: '1時間', 24: '1日', 72: '3�
 export function previewPath(site: Site, token: string): string {
   return `${site.pathPrefix}/preview/${token}`;
 }
+
+/**
+ * A preview link's token must not travel on in Referer headers when its reader follows a link on
+ * the page (the app's header policy applies after the route, so the page itself says so).
+ */
+export const previewReferrerPart: PagePart = (ctx) => (ctx.preview && /\/preview\/[^/]+$/.test(ctx.c.req.path) ? <meta name="referrer" content="no-referrer" /> : null);
 
 /** The editor panel: working preview links of the page, revoke buttons and the form for a new one. */
 export function previewPanel(p: Platform) {
@@ -136,7 +142,6 @@ export function mountPreviewRoutes(app: Hono<AppEnv>, p: Platform, cms: CmsServi
     const version = node ? await cms.pages.version(node.draft_version_id ?? node.published_version_id) : undefined;
     c.header('Cache-Control', 'no-store');
     c.header('X-Robots-Tag', 'noindex, nofollow');
-    c.header('Referrer-Policy', 'no-referrer');
     // The token decides the page; a link used under another site's prefix is not that page's address.
     if (!node || !site || !version || node.status === 'trashed' || (prefix !== '' && prefix !== site.pathPrefix)) return renderError(c, 404, 'error.notFound');
     const ancestors = await cms.pages.previewAncestors(node);

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Platform } from '../../../core/platform.js';
 import { consoleActor } from '../../../core/permissions/index.js';
 import type { CmsServices } from '../index.js';
@@ -69,6 +70,20 @@ export async function seedListsDemo(p: Platform, cms: CmsServices, lists: ListSe
     { heading: '新着情報', hostPath: '/', position: 0, sourcePath: '/', pageTypes: ['news'], marks: 'all', limit: 10, showMore: true, columns: ['date', 'marks', 'title', 'category'], dateFormat: 'ja', sort: 'newest', urgentFirst: true },
     meta,
   );
+  // Pin one notice (a 重要 one when the page types' demo wrote them) so the demo shows 固定表示.
+  pinned ??=
+    (
+      await p.db
+        .selectFrom('cms_nodes')
+        .leftJoin('cms_list_facts', 'cms_list_facts.node_id', 'cms_nodes.id')
+        .select('cms_nodes.id')
+        .where('cms_nodes.site_id', '=', site.id)
+        .where('cms_nodes.page_type', '=', 'news')
+        .where('cms_nodes.status', '=', 'published')
+        .orderBy(sql`coalesce(${sql.ref('cms_list_facts.important')}, 0)`, 'desc')
+        .orderBy('cms_nodes.id')
+        .executeTakeFirst()
+    )?.id ?? null;
   if (pinned !== null) await lists.pin(actor, newsList, pinned, meta);
   await lists.create(
     actor,

@@ -3,7 +3,7 @@
  * of a list read from the live pages on every render — so a page published, withdrawn, hidden,
  * trashed or past its end time is in or out of every list at once. Knows nothing of HTTP.
  */
-import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import type { AuditService } from '../../../core/audit/index.js';
 import type { Database, Db } from '../../../core/db/index.js';
 import { isRowId, nowIso, parseJson } from '../../../core/db/index.js';
@@ -45,7 +45,12 @@ export interface ListWindow {
   total?: number;
 }
 
-type ItemQuery = ReturnType<ListService['baseQuery']>;
+type ItemQuery = ReturnType<ListService['itemQuery']>;
+/** Queries over cms_nodes as `n` joined to cms_list_facts as `f` (item queries and counts alike). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Scope = ExpressionBuilder<any, any>;
+/** The part of a list a query reads: all of it, or its 緊急 pages, or the rest. */
+type Segment = 'all' | 'urgent' | 'rest';
 
 /** The day in Japan, 'YYYY-MM-DD'. */
 function jstToday(now: Date): string {
@@ -306,10 +311,45 @@ export class ListService {
   }
 
   /**
-   * Live pages of a site the public may see right now: published, not hidden, not past their end
-   * time, and under no folder the public cannot see.
+   * Pages of a site the public may see right now: published, not hidden, not past their end
+   * time, and under no folder the public cannot see. A condition on `n` (cms_nodes) and `f`
+   * (cms_list_facts), so item queries and counts share it.
    */
-  private baseQuery(siteId: number, blocked: string[], now: Date, withBody: boolean) {
+  private liveWhere(siteId: number, blocked: string[], now: Date) {
+    return (eb: Scope) =>
+      eb.and([
+        eb('n.site_id', '=', siteId),
+        eb('n.status', '=', 'published'),
+        eb('n.temporarily_hidden', '=', 0),
+        eb('n.kind', '=', 'page'),
+        eb('n.published_version_id', 'is not', null),
+        eb.or([eb('n.unpublish_at', 'is', null), eb('n.unpublish_at', '>', nowIso(now))]),
+        ...(blocked.length ? [eb.not(eb.or(blocked.map(pathUnder)))] : []),
+      ]);
+  }
+
+  /** The list's own source: folder, page types, categories, marks; minus pins and exclusions; one segment of it. */
+  private sourceWhere(list: ListConfig, blocked: string[], now: Date, segment: Segment) {
+    return (eb: Scope) => {
+      const parts: Array<Expression<SqlBool>> = [
+        this.liveWhere(list.siteId, blocked, now)(eb),
+        eb('n.id', 'not in', eb.selectFrom('cms_list_items').select('node_id').where('list_id', '=', list.id).where('role', 'in', ['pin', 'exclude'])),
+      ];
+      if (list.sourcePath !== '/') parts.push(pathUnder(list.sourcePath));
+      if (list.pageTypes.length) parts.push(eb('n.page_type', 'in', list.pageTypes));
+      if (list.categories.length) parts.push(eb.exists(eb.selectFrom('cms_node_categories as nc').select('nc.node_id').whereRef('nc.node_id', '=', 'n.id').where('nc.category_id', 'in', list.categories)));
+      if (list.marks === 'important') parts.push(eb('f.important', '=', 1));
+      else if (list.marks === 'urgent') parts.push(eb('f.urgent', '=', 1));
+      else if (list.marks === 'marked') parts.push(eb.or([eb('f.important', '=', 1), eb('f.urgent', '=', 1)]));
+      if (list.sort === 'event') parts.push(eb('f.event_last', '>=', jstToday(now)));
+      if (segment === 'urgent') parts.push(eb('f.urgent', '=', 1));
+      else if (segment === 'rest') parts.push(eb.or([eb('f.urgent', 'is', null), eb('f.urgent', '=', 0)]));
+      return eb.and(parts);
+    };
+  }
+
+  /** Live pages with their live version and facts, as lists show them. */
+  private itemQuery(withBody: boolean) {
     return this.deps.db
       .selectFrom('cms_nodes as n')
       .innerJoin('cms_versions as v', 'v.id', 'n.published_version_id')
@@ -329,29 +369,22 @@ export class ListService {
         'f.event_first as event_first',
         'f.event_last as event_last',
       ])
-      .$if(withBody, (q) => q.select('v.body_html as body_html'))
-      .where('n.site_id', '=', siteId)
-      .where('n.status', '=', 'published')
-      .where('n.temporarily_hidden', '=', 0)
-      .where('n.kind', '=', 'page')
-      .where((eb) => eb.or([eb('n.unpublish_at', 'is', null), eb('n.unpublish_at', '>', nowIso(now))]))
-      .$if(blocked.length > 0, (q) => q.where((eb) => eb.not(eb.or(blocked.map(pathUnder)))));
+      .$if(withBody, (q) => q.select('v.body_html as body_html'));
   }
 
-  /** The list's own source: folder, page types, categories, marks; minus pins and exclusions. */
-  private sourceQuery(list: ListConfig, blocked: string[], now: Date, withBody: boolean) {
-    let q = this.baseQuery(list.siteId, blocked, now, withBody)
-      .where('n.id', 'not in', this.deps.db.selectFrom('cms_list_items').select('node_id').where('list_id', '=', list.id).where('role', 'in', ['pin', 'exclude']))
-      .$if(list.sourcePath !== '/', (qq) => qq.where(pathUnder(list.sourcePath)))
-      .$if(list.pageTypes.length > 0, (qq) => qq.where('n.page_type', 'in', list.pageTypes))
-      .$if(list.categories.length > 0, (qq) =>
-        qq.where((eb) => eb.exists(eb.selectFrom('cms_node_categories as nc').select('nc.node_id').whereRef('nc.node_id', '=', 'n.id').where('nc.category_id', 'in', list.categories))),
-      );
-    if (list.marks === 'important') q = q.where('f.important', '=', 1);
-    else if (list.marks === 'urgent') q = q.where('f.urgent', '=', 1);
-    else if (list.marks === 'marked') q = q.where((eb) => eb.or([eb('f.important', '=', 1), eb('f.urgent', '=', 1)]));
-    if (list.sort === 'event') q = q.where('f.event_last', '>=', jstToday(now));
-    return q;
+  private baseQuery(siteId: number, blocked: string[], now: Date, withBody: boolean): ItemQuery {
+    return this.itemQuery(withBody).where(this.liveWhere(siteId, blocked, now));
+  }
+
+  /** How many pages a segment of the list holds (no version join: the index on nodes answers it). */
+  private async count(list: ListConfig, blocked: string[], now: Date, segment: Segment): Promise<number> {
+    const r = await this.deps.db
+      .selectFrom('cms_nodes as n')
+      .leftJoin('cms_list_facts as f', 'f.node_id', 'n.id')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where(this.sourceWhere(list, blocked, now, segment))
+      .executeTakeFirst();
+    return Number(r?.n ?? 0);
   }
 
   private ordered(q: ItemQuery, list: ListConfig): ItemQuery {
@@ -406,11 +439,6 @@ export class ListService {
     });
   }
 
-  private async count(q: ItemQuery): Promise<number> {
-    const r = await q.clearSelect().clearOrderBy().select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
-    return Number(r?.n ?? 0);
-  }
-
   /**
    * A window of the list in display order: pinned pages, then (when set) 緊急 pages, then the
    * rest by the sort rule. `offset`/`limit` page through it; `withTotal` also counts it.
@@ -423,23 +451,22 @@ export class ListService {
     const withBody = opts.withBody ?? false;
     const blocked = await this.blockedPrefixes(list.siteId);
     const pins = await this.pinned(list, blocked, now, withBody);
-    const source = this.sourceQuery(list, blocked, now, withBody);
-    const segments: ItemQuery[] = list.urgentFirst && list.marks !== 'urgent' ? [source.where('f.urgent', '=', 1), source.where((eb) => eb.or([eb('f.urgent', 'is', null), eb('f.urgent', '=', 0)]))] : [source];
+    const segments: Segment[] = list.urgentFirst && list.marks !== 'urgent' ? ['urgent', 'rest'] : ['all'];
 
     const out: ListItem[] = pins.slice(offset, offset + limit + 1);
     let skip = Math.max(0, offset - pins.length);
-    for (const [i, seg] of segments.entries()) {
+    for (const [i, segment] of segments.entries()) {
       if (out.length > limit) break;
-      const rows = await this.ordered(seg, list)
+      const rows = await this.ordered(this.itemQuery(withBody).where(this.sourceWhere(list, blocked, now, segment)), list)
         .offset(skip)
         .limit(limit + 1 - out.length)
         .execute();
       out.push(...rows.map((r) => this.toItem(r, false)));
       // Rows skipped past a whole segment carry over to the next one.
-      if (i < segments.length - 1) skip = rows.length ? 0 : Math.max(0, skip - (await this.count(seg)));
+      if (i < segments.length - 1) skip = rows.length ? 0 : Math.max(0, skip - (await this.count(list, blocked, now, segment)));
     }
     const window: ListWindow = { items: out.slice(0, limit), hasMore: out.length > limit };
-    if (opts.withTotal) window.total = pins.length + (await this.count(source));
+    if (opts.withTotal) window.total = pins.length + (await this.count(list, blocked, now, 'all'));
     return window;
   }
 

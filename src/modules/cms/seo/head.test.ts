@@ -221,6 +221,11 @@ describePlatform('CMS SEO head, share links, GA4 and robots.txt', { modules: [..
     expect(preview.text).not.toContain('googletagmanager');
     expect(preview.headers.get('content-security-policy')).not.toContain('googletagmanager');
     expect(metaTags(preview.text).get('robots')).toBe('noindex, nofollow');
+    // A preview link that does not resolve is answered in the site's frame, still without GA4.
+    const stale = await new HttpClient(tp().baseUrl).get(`${prefix}/preview/no-such-token`);
+    expect(stale.status).toBe(404);
+    expect(stale.text).toContain('えすいーおー市');
+    expect(stale.text).not.toContain('googletagmanager');
     const admin = await createStaff(p, { roles: ['system_admin'] });
     const client = new HttpClient(tp().baseUrl);
     await client.login(admin.loginId, admin.password);
@@ -237,9 +242,9 @@ describePlatform('CMS SEO head, share links, GA4 and robots.txt', { modules: [..
     const res = await new HttpClient(base).get(`${prefix}/robots.txt`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
-    expect(res.text).toBe(['User-agent: *', 'Disallow: /admin/', 'Disallow: /preview/', 'Disallow: /sites/seocity/old/', 'Crawl-delay: 5', '', `Sitemap: ${base}${prefix}/sitemap.xml`, ''].join('\n'));
+    expect(res.text).toBe(['User-agent: *', 'Disallow: /admin/', 'Disallow: /preview/', `Disallow: ${prefix}/preview/`, 'Disallow: /sites/seocity/old/', 'Crawl-delay: 5', '', `Sitemap: ${base}${prefix}/sitemap.xml`, ''].join('\n'));
     const plain = await new HttpClient(base).get('/sites/plaincity/robots.txt');
-    expect(plain.text).toBe(['User-agent: *', 'Disallow: /admin/', 'Disallow: /preview/', '', `Sitemap: ${base}/sites/plaincity/sitemap.xml`, ''].join('\n'));
+    expect(plain.text).toBe(['User-agent: *', 'Disallow: /admin/', 'Disallow: /preview/', 'Disallow: /sites/plaincity/preview/', '', `Sitemap: ${base}/sites/plaincity/sitemap.xml`, ''].join('\n'));
   });
 
   it('answers robots.txt at the root of a host-bound site, and builds canonical addresses on that host', async () => {
@@ -255,7 +260,7 @@ describePlatform('CMS SEO head, share links, GA4 and robots.txt', { modules: [..
     const robots = await getWithHost(tp().baseUrl, '/robots.txt', host);
     expect(robots.status).toBe(200);
     expect(robots.text).toContain(`Sitemap: http://${host}/portal/sitemap.xml\n`);
-    expect(robots.text.startsWith('User-agent: *\nDisallow: /admin/\nDisallow: /preview/\n')).toBe(true);
+    expect(robots.text.startsWith('User-agent: *\nDisallow: /admin/\nDisallow: /preview/\nDisallow: /portal/preview/\n')).toBe(true);
     const about = await getWithHost(tp().baseUrl, '/portal/about', host, { 'x-forwarded-proto': 'https' });
     expect(about.status).toBe(200);
     expect(links(about.text).get('canonical')).toBe(`https://${host}/portal/about`);

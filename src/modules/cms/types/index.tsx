@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Child } from 'hono/jsx';
 import { fileURLToPath } from 'node:url';
 import { parseJson } from '../../../core/db/index.js';
 import { list, str, type FormValues } from '../../../core/http/validate.js';
@@ -47,13 +48,13 @@ const typesStylesheet = () => <link rel="stylesheet" href={cssPath} />;
 /** An editor part for one page type: inputs shown, read and filled only when the page is of that type. */
 function typePart<T>(
   types: string[],
-  render: (ctx: EditorContext) => unknown,
+  render: (ctx: EditorContext) => Child,
   read: (values: FormValues) => { ok: true; data: T } | { ok: false; errors: FieldErrors },
   key: string,
   values: (fields: Record<string, unknown>) => FormValues,
 ) {
   return {
-    fields: (ctx: EditorContext) => (types.includes(ctx.pageType) ? (render(ctx) as ReturnType<typeof NewsEditor>) : null),
+    fields: (ctx: EditorContext) => (types.includes(ctx.pageType) ? render(ctx) : null),
     read: (v: FormValues, ctx: { pageType: string }) => {
       if (!types.includes(ctx.pageType)) return {};
       const r = read(v);

@@ -239,6 +239,11 @@ describePlatform('CMS page types, categories and contacts', { env: { RATE_LIMIT_
     expect(spot.text).toContain('https://maps.gsi.go.jp/#16/35.612/140.115/');
     expect(spot.text).toContain('href="tel:0000002200"');
 
+    await c.get(`/admin/cms/nodes/new?parent=${f.rootId}`);
+    const longLead = await c.post('/admin/cms/nodes', { parentId: String(f.rootId), kind: 'page', pageType: 'article', slug: 'long', title: '長い記事', body: '', article_lead: 'あ'.repeat(501), article_author: '広報課', intent: 'save' });
+    expect(longLead.status).toBe(422);
+    expect(longLead.text).toContain('リード文は500文字以内で入力してください。');
+    expect(inputValue(doc(longLead.text), 'article_author')).toBe('広報課');
     const artId = await createThroughEditor(c, { pageType: 'interview', slug: 'farmer', title: '梨農家に聞く', article_lead: '三代続く梨農家です。', article_interviewee: '山田花子さん', article_author: '広報課', article_credit: 'やまだ農園' });
     const edit2 = doc((await c.get(`/admin/cms/nodes/${artId}`)).text);
     expect(inputValue(edit2, 'article_interviewee')).toBe('山田花子さん');

@@ -131,6 +131,21 @@ describePlatform('CMS approval workflow over HTTP', { env: { RATE_LIMIT_LOGIN_PE
     expect((await f.wf.service.detail(f.ap1.actor, rid)).request.status).toBe('withdrawn');
   });
 
+  it('for a page already public, the request links to the difference from the live version', async () => {
+    const id = await f.page(f.rootId, 'diffed', { body: '<p>古い料金表</p>' });
+    await f.cms.pages.publish(f.sys, id, meta);
+    await f.cms.pages.saveDraft(f.editor.actor, id, { title: 'diffed', body: '<p>新しい料金表</p>' }, meta);
+    const rid = await f.wf.service.requestApproval(f.editor.actor, id, {}, meta);
+    const approver = await as(f.ap1);
+    const page = await approver.get(`/admin/cms/workflow/requests/${rid}`);
+    const href = /href="([^"]*\/diff\?from=1&amp;to=2)"/.exec(page.text)?.[1];
+    expect(href).toBeDefined();
+    const diff = await approver.get(href!.replace(/&amp;/g, '&'));
+    expect(diff.status).toBe(200);
+    expect(diff.text).toContain('<h1>版の比較: 版 1 → 版 2</h1>');
+    expect(diff.text).toMatch(/追加: <\/span>新しい/);
+  });
+
   it('the panel shows a stale request and names who to ask when a page has no route', async () => {
     const id = await f.page(f.rootId, 'stale-panel');
     const rid = await f.wf.service.requestApproval(f.editor.actor, id, {}, meta);

@@ -126,6 +126,19 @@ describePlatform('CMS approval workflow (service)', {}, (tp) => {
     expect(actions).toEqual(expect.arrayContaining(['cms.workflow_request', 'cms.publish']));
   });
 
+  it('two approvers of an "all" level approving at the same moment publish the page once', async () => {
+    const p = tp().platform;
+    const id = await f.page(await area('together', levels(['all', [f.ap1.id, f.ap2.id]])), 'page');
+    const rid = await f.wf.service.requestApproval(f.editor.actor, id, {}, meta);
+    const outcomes = await Promise.all([f.wf.service.approve(f.ap1.actor, rid, {}, meta), f.wf.service.approve(f.ap2.actor, rid, {}, meta)]);
+    expect(outcomes.map((o) => o.outcome).sort()).toEqual(['published', 'waiting']);
+    const d = await f.wf.service.detail(f.editor.actor, rid);
+    expect(d.request.status).toBe('published');
+    expect(d.steps.map((s) => s.decision)).toEqual(['approved', 'approved']);
+    const actions = (await p.audit.list({ targetType: 'cms_node', targetId: String(id) }, { limit: 20 })).rows.map((r) => r.action);
+    expect(actions.filter((a) => a === 'cms.publish')).toHaveLength(1);
+  });
+
   it('saving a new draft while a request is pending makes it stale: it is shown, and approving voids it instead of publishing', async () => {
     const folder = await area('stale', levels(['any', [f.ap1.id]]));
     const id = await f.page(folder, 'page', { body: '<p>第1版</p>' });

@@ -59,6 +59,8 @@ export interface RequestDetail {
   node: CmsNode;
   version: CmsVersion;
   site: Site | undefined;
+  /** The number of the version live now (for a diff against the requested one), if any. */
+  liveNumber: number | null;
   issues: A11yIssue[];
   /** Why the open request no longer stands, or null. */
   stale: string | null;
@@ -168,7 +170,7 @@ export class WorkflowService {
   /** A request as the actor may see it (NotFoundError outside their organisations). */
   async detail(actor: Actor, id: number): Promise<RequestDetail> {
     const { request, node } = await this.load(actor, id);
-    const [steps, version, site] = await Promise.all([this.steps(id), this.deps.cms.pages.version(request.version_id), this.site(node.site_id)]);
+    const [steps, version, site, live] = await Promise.all([this.steps(id), this.deps.cms.pages.version(request.version_id), this.site(node.site_id), this.deps.cms.pages.version(node.published_version_id)]);
     if (!version) throw new NotFoundError();
     const issues = checkAccessibility(version.body_html);
     const blocking = hasBlockingIssues(issues);
@@ -180,6 +182,7 @@ export class WorkflowService {
       node,
       version,
       site,
+      liveNumber: live?.number ?? null,
       issues,
       stale: this.staleness(node, request),
       isCurrentApprover,
@@ -488,7 +491,7 @@ export class WorkflowService {
       if (at) {
         if (node.unpublish_at && Date.parse(node.unpublish_at) <= Date.parse(at)) throw new InputError({ _form: `公開希望日時（${formatWhen(at)}）が、このページの公開終了日時（${formatWhen(node.unpublish_at)}）より後です。差し戻して日時を直してもらってください。` });
         await this.deps.db.transaction().execute(async (tx) => {
-          await this.recordApproval(tx, ctx, r, version, node, { status: 'scheduled' }, `（最終段。${formatWhen(at)} に公開を予約）`);
+          await this.recordApproval(tx, ctx, r, version, node, 'scheduled', `（最終段。${formatWhen(at)} に公開を予約）`);
           await mailApproved(this.deps.mail, tx, await this.userIn(tx, r.requester_id), { page: this.mailPage(site, node, version.title), approver: actor.displayName, publishedUrl: null, publishAt: at, link: this.link(r.id) });
         });
         await this.deps.cms.pages.schedule(actor, node.id, { publishAt: new Date(at), unpublishAt: node.unpublish_at ? new Date(node.unpublish_at) : null }, meta);
@@ -509,10 +512,14 @@ export class WorkflowService {
 
     let advanced = false;
     await this.deps.db.transaction().execute(async (tx) => {
+      // Claim the request row first: on PostgreSQL that locks it, so two approvers of an "all"
+      // level count each other's decisions one after the other, never both "still waiting".
+      await this.claim(tx, r, {});
       const left = await tx.selectFrom('cms_workflow_steps').select(['id']).where('request_id', '=', r.id).where('level', '=', r.current_level).where('decision', 'is', null).where('id', '!=', step.id).execute();
       advanced = rule === 'any' || left.length === 0;
       if (advanced && isLast) throw new LevelCompletedConcurrently();
-      await this.recordApproval(tx, ctx, r, version, node, advanced ? { current_level: r.current_level + 1 } : {}, advanced ? `（第${r.current_level}段を完了）` : `（第${r.current_level}段、ほかの承認者を待っています）`);
+      if (advanced) await tx.updateTable('cms_workflow_requests').set({ current_level: r.current_level + 1 }).where('id', '=', r.id).execute();
+      await this.recordApproval(tx, ctx, r, version, node, null, advanced ? `（第${r.current_level}段を完了）` : `（第${r.current_level}段、ほかの承認者を待っています）`);
       if (advanced) {
         const next = await tx.selectFrom('cms_workflow_steps').select(['approver_id']).where('request_id', '=', r.id).where('level', '=', r.current_level + 1).execute();
         for (const s of next) await this.mailTurn(tx, await this.userIn(tx, s.approver_id), r, r.id, r.current_level + 1, levels.length, this.mailPage(site, node, version.title));
@@ -522,10 +529,10 @@ export class WorkflowService {
     return { outcome: advanced ? 'advanced' : 'waiting' };
   }
 
-  /** Claims the request, marks the actor's step approved and audits, all in `tx`. */
-  private async recordApproval(tx: Kysely<Database>, ctx: FinalApproval, r: WorkflowRequest, version: CmsVersion, node: CmsNode, set: Parameters<WorkflowService['claim']>[2], note: string): Promise<void> {
+  /** Claims the request with `close` (null: already claimed), marks the actor's step approved and audits, all in `tx`. */
+  private async recordApproval(tx: Kysely<Database>, ctx: FinalApproval, r: WorkflowRequest, version: CmsVersion, node: CmsNode, close: 'published' | 'scheduled' | null, note: string): Promise<void> {
     const at = nowIso();
-    await this.claim(tx, r, { ...set, ...(set.status ? { closed_at: set.status === 'scheduled' ? null : at, closed_by: ctx.actor.id } : {}) });
+    if (close) await this.claim(tx, r, { status: close, closed_at: close === 'scheduled' ? null : at, closed_by: ctx.actor.id });
     const res = await tx
       .updateTable('cms_workflow_steps')
       .set({ decision: 'approved', comment: ctx.comment, a11y_override_reason: ctx.overrideReason, decided_at: at })
@@ -611,7 +618,7 @@ export class WorkflowService {
       const r = await tx.selectFrom('cms_workflow_requests').selectAll().where('id', '=', ctx.requestId).executeTakeFirstOrThrow();
       if (r.status !== 'pending' || r.current_level !== ctx.level) throw new InputError({ _form: 'この依頼は、ほかの人が先に処理しました。画面を開き直して確認してください。' });
       const site = await this.siteIn(tx, node.site_id);
-      await this.recordApproval(tx, ctx, r, version, node, { status: 'published' }, '（最終段。公開しました）');
+      await this.recordApproval(tx, ctx, r, version, node, 'published', '（最終段。公開しました）');
       await mailApproved(this.deps.mail, tx, await this.userIn(tx, r.requester_id), { page: this.mailPage(site, node, version.title), approver: ctx.actor.displayName, publishedUrl: this.publicUrl(site, node.path), publishAt: null, link: this.link(r.id) });
       return;
     }

@@ -195,7 +195,14 @@ export function RequestFacts(props: { v: View; detail: RequestDetail; children?:
     <dl class="meta">
       <dt>ページ</dt>
       <dd><a href={`/admin/cms/nodes/${r.node_id}`}>{props.detail.version.title}</a>（<code>{props.detail.node.path}</code>、{props.detail.site?.name}）</dd>
-      <dt>依頼した版</dt><dd>版 {r.version_number}（<a href={`/admin/cms/workflow/requests/${r.id}/preview`}>内容を表示<span class="visually-hidden">: 版 {r.version_number}</span></a>）</dd>
+      <dt>依頼した版</dt>
+      <dd>
+        版 {r.version_number}（<a href={`/admin/cms/workflow/requests/${r.id}/preview`}>内容を表示<span class="visually-hidden">: 版 {r.version_number}</span></a>
+        {props.detail.liveNumber !== null && props.detail.liveNumber !== r.version_number ? (
+          <>、<a href={`/admin/cms/nodes/${r.node_id}/diff?from=${props.detail.liveNumber}&to=${r.version_number}`}>公開中の版 {props.detail.liveNumber} との差分</a></>
+        ) : null}
+        、<a href={`/admin/cms/nodes/${r.node_id}/history`}>ページの履歴</a>）
+      </dd>
       <dt>状態</dt><dd><StatusBadge request={r} stale={props.detail.stale} /></dd>
       <dt>依頼者</dt><dd>{r.requester_name}（{formatDateTime(r.created_at, v.locale)}）</dd>
       <dt>コメント</dt><dd>{r.comment ?? 'なし'}</dd>
