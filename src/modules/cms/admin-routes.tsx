@@ -1,5 +1,6 @@
 import type { Context, Hono } from 'hono';
 import type { Child } from 'hono/jsx';
+import { raw } from 'hono/html';
 import type { AppEnv } from '../../core/http/types.js';
 import type { Platform } from '../../core/platform.js';
 import { requestMeta } from '../../core/http/app.js';
@@ -14,11 +15,9 @@ import { actorOf, requirePermission } from '../admin/guards.js';
 import { checkAccessibility, hasBlockingIssues, type A11yIssue } from './content/index.js';
 import { EditorScripts, RichTextField } from './editor/bundle.js';
 import type { CmsServices } from './index.js';
-import type { CmsNode } from './pages.js';
+import { StaleDraftError, type CmsNode } from './pages.js';
 import type { EditorContext } from './parts.js';
 import { parseJson } from '../../core/db/index.js';
-import { raw } from 'hono/html';
-import { StaleDraftError } from './pages.js';
 import { historyOf } from './history/services.js';
 import type { EditLock } from './history/locks.js';
 

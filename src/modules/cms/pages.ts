@@ -496,16 +496,26 @@ export class PageService {
       const fresh = await tx.selectFrom('cms_nodes').selectAll().where('id', '=', nodeId).where('status', '!=', 'trashed').executeTakeFirst();
       if (!fresh) return { count: 0, title: '' };
       const subtree = await this.liveSubtree(tx, fresh);
-      for (const n of subtree) {
+      const ids = subtree.map((n) => n.id);
+      // One statement per table for the whole subtree (a folder may hold hundreds of pages).
+      for (let i = 0; i < subtree.length; i += 500) {
+        const chunk = subtree.slice(i, i + 500);
         await tx
           .insertInto('cms_trash')
-          .values({ node_id: n.id, root_id: fresh.id, original_path: n.path, original_status: n.status as 'draft' | 'published' | 'withdrawn', trashed_at: at, trashed_by: actor?.id || null, reason })
+          .values(chunk.map((n) => ({ node_id: n.id, root_id: fresh.id, original_path: n.path, original_status: n.status as 'draft' | 'published' | 'withdrawn', trashed_at: at, trashed_by: actor?.id || null, reason })))
           .execute();
-        await tx.updateTable('cms_nodes').set({ status: 'trashed', path: trashPath(fresh.id, n.path), publish_at: null, unpublish_at: null, delete_at: null, updated_by: actor?.id || null, updated_at: at }).where('id', '=', n.id).execute();
-        if (this.deps.search) await this.deps.search.remove(`page:${n.id}`, tx);
-        await this.runHooks(tx, { node: { ...n, status: 'trashed' }, version: (await this.versionIn(tx, n.published_version_id)) ?? null, kind: 'trash' });
+        await tx
+          .updateTable('cms_nodes')
+          .set({ status: 'trashed', path: sql<string>`${trashPath(fresh.id, '')} || ${sql.ref('path')}`, publish_at: null, unpublish_at: null, delete_at: null, updated_by: actor?.id || null, updated_at: at })
+          .where('id', 'in', chunk.map((n) => n.id))
+          .execute();
       }
-      await tx.deleteFrom('cms_edit_locks').where('node_id', 'in', subtree.map((n) => n.id)).execute();
+      const live = new Map((await tx.selectFrom('cms_versions').selectAll().where('id', 'in', subtree.map((n) => n.published_version_id ?? -1)).execute()).map((v) => [v.id, v]));
+      for (const n of subtree) {
+        if (this.deps.search && n.status === 'published') await this.deps.search.remove(`page:${n.id}`, tx);
+        await this.runHooks(tx, { node: { ...n, status: 'trashed' }, version: n.published_version_id ? (live.get(n.published_version_id) ?? null) : null, kind: 'trash' });
+      }
+      await tx.deleteFrom('cms_edit_locks').where('node_id', 'in', ids).execute();
       const title = (await this.versionIn(tx, fresh.draft_version_id ?? fresh.published_version_id))?.title ?? fresh.path;
       await this.deps.audit.record(
         {
@@ -565,11 +575,12 @@ export class PageService {
     const at = nowIso();
     try {
       await this.deps.db.transaction().execute(async (tx) => {
+        const live = new Map((await tx.selectFrom('cms_versions').selectAll().where('id', 'in', target.map((t) => t.row.published_version_id ?? -1)).execute()).map((v) => [v.id, v]));
         for (const { row, path } of target) {
           const { original_path: _, ...n } = row;
           const status = n.published_version_id !== null ? 'withdrawn' : 'draft';
           await tx.updateTable('cms_nodes').set({ status, path, updated_by: actor?.id || null, updated_at: at }).where('id', '=', n.id).execute();
-          await this.runHooks(tx, { node: { ...n, status, path }, version: (await this.versionIn(tx, n.published_version_id)) ?? null, kind: 'restore' });
+          await this.runHooks(tx, { node: { ...n, status, path }, version: n.published_version_id ? (live.get(n.published_version_id) ?? null) : null, kind: 'restore' });
         }
         await tx.deleteFrom('cms_trash').where('root_id', '=', nodeId).execute();
         const title = (await this.versionIn(tx, node.draft_version_id ?? node.published_version_id))?.title ?? rootPath;

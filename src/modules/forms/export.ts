@@ -1,4 +1,4 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { csvStream, type CsvColumn, type CsvEncoding } from '../../core/csv/index.js';
 import { parseJson } from '../../core/db/index.js';
@@ -39,6 +39,24 @@ export function exportColumns(questions: Question[]): Column[] {
   }
   cols.push({ header: '対応メモ', value: (r) => r.memo });
   return cols;
+}
+
+/** The streams ExcelJS writes a worksheet's XML into (its StreamBuf's pipes; internal, so looked up defensively). */
+function compressorInputs(sheet: unknown): Writable[] {
+  const pipes = (sheet as { stream?: { pipes?: unknown } }).stream?.pipes;
+  return Array.isArray(pipes) ? pipes.filter((w): w is Writable => w instanceof Writable) : [];
+}
+
+function drained(w: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      w.off('drain', done);
+      w.off('close', done);
+      resolve();
+    };
+    w.once('drain', done);
+    w.once('close', done);
+  });
 }
 
 function numberOf(a: { value: string; detail: string } | undefined): number | string {
@@ -83,12 +101,10 @@ export async function* responsesXlsx(rows: AsyncIterable<ExportRow>, questions: 
         });
         sheet.addRow(values).commit();
         if (out.destroyed) return;
-        if (out.writableNeedDrain) {
-          await new Promise<void>((resolve) => {
-            out.once('drain', resolve);
-            out.once('close', resolve);
-          });
-        }
+        // ExcelJS hands the sheet to the zip compressor without waiting, so the compressor's input
+        // would grow with the row count; wait for it (and for the download) to catch up.
+        const waiting = [out, ...compressorInputs(sheet)].find((w) => w.writableNeedDrain && w.writableLength > 64 * 1024);
+        if (waiting) await drained(waiting);
       }
       sheet.commit();
       await workbook.commit();

@@ -6,6 +6,11 @@ import { cmsOf } from '../index.js';
 import { listsOf } from './index.js';
 
 const meta = { ip: '127.0.0.1', userAgent: 'test' };
+/**
+ * One connection per request: these tests seed for seconds between requests, and a kept-alive
+ * socket the server closes meanwhile (its 5 s keep-alive) can be reused in that instant (ECONNRESET).
+ */
+const FRESH = { connection: 'close' };
 
 /** The settings form as a browser posts it (columns as checkboxes with order numbers). */
 function form(o: Record<string, string | string[]> = {}): Record<string, string | string[]> {
@@ -40,7 +45,7 @@ describePlatform('CMS automatic lists: the administrators’ screen', { env: { R
     const root = await cmsOf(p).pages.root(siteId);
     await cmsOf(p).pages.publish(systemActor(p), root.id, meta);
     const editor = await createStaff(p, { roles: ['editor'], organizationId: cityId });
-    const client = new HttpClient(tp().baseUrl);
+    const client = new HttpClient(tp().baseUrl, FRESH);
     await client.login(editor.loginId, editor.password);
     expect((await client.get('/admin/cms/lists')).status).toBe(403);
     expect((await client.get(`/admin/cms/lists/new?site=${siteId}`)).status).toBe(403);
@@ -50,7 +55,7 @@ describePlatform('CMS automatic lists: the administrators’ screen', { env: { R
     expect((await client.get('/admin')).text).not.toContain('href="/admin/cms/lists"');
 
     const admin = await createStaff(p, { roles: ['site_admin'], organizationId: cityId });
-    const ok = new HttpClient(tp().baseUrl);
+    const ok = new HttpClient(tp().baseUrl, FRESH);
     await ok.login(admin.loginId, admin.password);
     const index = await ok.get('/admin/cms/lists');
     expect(index.status).toBe(200);
@@ -61,7 +66,7 @@ describePlatform('CMS automatic lists: the administrators’ screen', { env: { R
   it('validation errors re-render the form with Japanese messages, the input kept and nothing written', async () => {
     const p = tp().platform;
     const admin = await createStaff(p, { roles: ['site_admin'], organizationId: cityId });
-    const client = new HttpClient(tp().baseUrl);
+    const client = new HttpClient(tp().baseUrl, FRESH);
     await client.login(admin.loginId, admin.password);
     expect((await client.get(`/admin/cms/lists/new?site=${siteId}`)).status).toBe(200);
     const bad = await client.post('/admin/cms/lists', form({ siteId: String(siteId), heading: '', limit: '101', hostPath: '/no-such-page', col_title: '', colOrder_date: 'abc', pageTypes: 'bogus' }));
@@ -104,7 +109,7 @@ describePlatform('CMS automatic lists: the administrators’ screen', { env: { R
     }
     const listId = (await listsOf(p).bySite(siteId))[0]!.id;
     const admin = await createStaff(p, { roles: ['site_admin'], organizationId: cityId });
-    const client = new HttpClient(tp().baseUrl);
+    const client = new HttpClient(tp().baseUrl, FRESH);
     await client.login(admin.loginId, admin.password);
     const edit = await client.get(`/admin/cms/lists/${listId}`);
     expect(edit.status).toBe(200);
@@ -118,7 +123,7 @@ describePlatform('CMS automatic lists: the administrators’ screen', { env: { R
     await client.get(`/admin/cms/lists/${listId}`);
     expect((await client.post(`/admin/cms/lists/${listId}/items`, { action: 'exclude', nodeId: String(ids[2]) })).status).toBe(303);
     expect(await listsOf(p).itemIds(listId, 'exclude')).toEqual([ids[2]]);
-    const top = (await new HttpClient(tp().baseUrl).get('/s/listadmin/')).text;
+    const top = (await new HttpClient(tp().baseUrl, FRESH).get('/s/listadmin/')).text;
     const section = new RegExp(`<section class="auto-list"[^>]*data-list-id="${listId}"[^>]*>([\\s\\S]*?)</section>`).exec(top)?.[1] ?? '';
     expect([...section.matchAll(/class="list-item__title"[^>]*>([^<]*)</g)].map((m) => m[1])).toEqual(['二つ目', '一つ目']);
 
@@ -133,7 +138,7 @@ describePlatform('CMS automatic lists: the administrators’ screen', { env: { R
 
     const other = await createOrganization(p, { name: '別の市' });
     const stranger = await createStaff(p, { roles: ['site_admin'], organizationId: other });
-    const outsider = new HttpClient(tp().baseUrl);
+    const outsider = new HttpClient(tp().baseUrl, FRESH);
     await outsider.login(stranger.loginId, stranger.password);
     expect((await outsider.get(`/admin/cms/lists/${listId}`)).status).toBe(404);
     expect((await outsider.get(`/admin/cms/lists/new?site=${siteId}`)).status).toBe(404);
@@ -144,6 +149,6 @@ describePlatform('CMS automatic lists: the administrators’ screen', { env: { R
     await client.get(`/admin/cms/lists/${listId}`);
     expect((await client.post(`/admin/cms/lists/${listId}/delete`, {})).status).toBe(303);
     expect(await p.db.selectFrom('cms_lists').select('id').where('id', '=', listId).execute()).toEqual([]);
-    expect((await new HttpClient(tp().baseUrl).get('/s/listadmin/')).text).not.toContain('data-list-id');
+    expect((await new HttpClient(tp().baseUrl, FRESH).get('/s/listadmin/')).text).not.toContain('data-list-id');
   });
 });

@@ -58,7 +58,7 @@ export async function benchLists(opts: { url: string; pages?: number; runs?: num
       await sql`insert into cms_versions (node_id, number, title, body_html, fields, summary, created_at)
         select n.id, 1, 'ページ ' || n.id, '<p>本文 ' || n.id || '</p>',
           (case
-            when n.page_type = 'news' then jsonb_build_object('news', jsonb_build_object('urgent', n.id % 2000 = 0, 'important', n.id % 100 = 0), 'categories', jsonb_build_array(1 + n.id % 12))
+            when n.page_type = 'news' then jsonb_build_object('news', jsonb_build_object('urgent', n.id % 1999 = 0, 'important', n.id % 97 = 0), 'categories', jsonb_build_array(1 + n.id % 12))
             when n.page_type = 'event' then jsonb_build_object('event', jsonb_build_object('dates', jsonb_build_object('kind', 'range', 'from', to_char(current_date + (n.id % 730 - 365), 'YYYY-MM-DD'), 'to', to_char(current_date + (n.id % 730 - 365) + n.id % 4, 'YYYY-MM-DD'))), 'categories', jsonb_build_array(1 + n.id % 12))
             when n.page_type = 'spot' then jsonb_build_object('spot', jsonb_build_object('address', '中央' || n.id, 'lat', 35 + (n.id % 100) / 1000.0, 'lng', 139 + (n.id % 77) / 1000.0), 'categories', jsonb_build_array(1 + n.id % 12))
             else jsonb_build_object('categories', jsonb_build_array(1 + n.id % 12)) end),

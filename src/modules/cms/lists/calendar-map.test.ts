@@ -10,6 +10,11 @@ import { jsonForScript } from './map.js';
 import { monthEnd, shiftMonth } from './calendar.js';
 
 const meta = { ip: '127.0.0.1', userAgent: 'test' };
+/**
+ * One connection per request: these tests seed for seconds between requests, and a kept-alive
+ * socket the server closes meanwhile (its 5 s keep-alive) can be reused in that instant (ECONNRESET).
+ */
+const FRESH = { connection: 'close' };
 type Element = ReturnType<typeof DomUtils.getElementsByTagName>[number];
 const byClass = (cls: string) => (el: Element) => (el.attribs.class ?? '').split(' ').includes(cls);
 
@@ -62,7 +67,7 @@ describePlatform('CMS event calendar and spot map', {}, (tp) => {
     await s.page('picked', '指定日の講座', 'event', { event: { dates: { kind: 'list', dates: ['2027-04-03', '2027-05-15'] }, startTime: '13:30' } });
     await s.page('draft', '下書きのイベント', 'event', { event: { dates: { kind: 'single', date: '2027-04-10' } } }, false);
     await s.page('news', 'イベントでないページ', 'news', {});
-    const visitor = new HttpClient(tp().baseUrl);
+    const visitor = new HttpClient(tp().baseUrl, FRESH);
 
     const april = await visitor.get(`${s.prefix}/events/?month=2027-04`);
     expect(april.status).toBe(200);
@@ -116,9 +121,9 @@ describePlatform('CMS event calendar and spot map', {}, (tp) => {
     const sports = await categoriesOf(p).create(systemActor(p), { siteId: s.siteId, slug: 'sports', name: 'スポーツ' }, meta);
     await s.page('run', '市民マラソン', 'event', { categories: [sports], event: { dates: { kind: 'single', date: '2027-06-06' } } });
     await s.page('art', '美術展', 'event', { event: { dates: { kind: 'single', date: '2027-06-07' } } });
-    const all = monthCells((await new HttpClient(tp().baseUrl).get(`${s.prefix}/events/?month=2027-06`)).text);
+    const all = monthCells((await new HttpClient(tp().baseUrl, FRESH).get(`${s.prefix}/events/?month=2027-06`)).text);
     expect(Object.values(all.events).flat().sort()).toEqual(['市民マラソン', '美術展']);
-    const only = monthCells((await new HttpClient(tp().baseUrl).get(`${s.prefix}/events/?month=2027-06&category=${sports}`)).text);
+    const only = monthCells((await new HttpClient(tp().baseUrl, FRESH).get(`${s.prefix}/events/?month=2027-06&category=${sports}`)).text);
     expect(only.events).toEqual({ '2027-06-06': ['市民マラソン'] });
   });
 
@@ -130,7 +135,7 @@ describePlatform('CMS event calendar and spot map', {}, (tp) => {
     await s.page('museum', '郷土資料館', 'spot', { categories: [culture], spot: { address: '山手2-3', lat: 35.2, lng: 139.2 } });
     await s.page('park', '中央公園', 'spot', { spot: { address: '港町5-1', lat: 35.3, lng: 139.3 } });
     await s.page('nowhere', '位置のないスポット', 'spot', {});
-    const visitor = new HttpClient(tp().baseUrl);
+    const visitor = new HttpClient(tp().baseUrl, FRESH);
     const rows = (html: string) =>
       DomUtils.findAll((el) => el.name === 'tr' && Boolean(el.attribs['data-node-id']), parseDocument(html).children).map((tr) =>
         DomUtils.getChildren(tr)
@@ -165,7 +170,7 @@ describePlatform('CMS event calendar and spot map', {}, (tp) => {
     const s = await buildSite(p, 'mapxss');
     const evil = `</script><script>alert("x")</script><!-- & \u2028 -->終わり`;
     await s.page('evil', evil, 'spot', { spot: { address: '<b>住所</b>', lat: 35.5, lng: 139.5 } });
-    const html = (await new HttpClient(tp().baseUrl).get(`${s.prefix}/map/`)).text;
+    const html = (await new HttpClient(tp().baseUrl, FRESH).get(`${s.prefix}/map/`)).text;
     expect(html).not.toContain('<script>alert');
     expect(html).not.toContain('<b>住所</b>');
     const doc = parseDocument(html);

@@ -10,6 +10,11 @@ import { listsOf } from './index.js';
 import type { ListSettingsInput } from './config.js';
 
 const meta = { ip: '127.0.0.1', userAgent: 'test' };
+/**
+ * One connection per request: these tests seed for seconds between requests, and a kept-alive
+ * socket the server closes meanwhile (its 5 s keep-alive) can be reused in that instant (ECONNRESET).
+ */
+const FRESH = { connection: 'close' };
 type Element = ReturnType<typeof DomUtils.getElementsByTagName>[number];
 
 /** A published site with a news folder; returns helpers to add pages. */
@@ -69,7 +74,7 @@ describePlatform('CMS automatic lists', { env: { RATE_LIMIT_LOGIN_PER_MINUTE: '1
     const s = await buildSite(p, 'live');
     await s.page(s.news, 'first', '最初のお知らせ');
     const listId = await listsOf(p).create(actor, s.siteId, settings(), meta);
-    const visitor = new HttpClient(tp().baseUrl);
+    const visitor = new HttpClient(tp().baseUrl, FRESH);
     const top = async () => (await visitor.get(`${s.prefix}/`)).text;
     expect(listTitles(await top(), listId)).toEqual(['最初のお知らせ']);
     // The second read comes from the render cache (SQLite) — and must still change at once below.
@@ -179,7 +184,7 @@ describePlatform('CMS automatic lists', { env: { RATE_LIMIT_LOGIN_PER_MINUTE: '1
     await s.page(s.news, 'hinan', '避難所の開設', { fields: { categories: [bosai] } });
     await s.page(s.news, 'none', '分類なし');
     const listId = await listsOf(p).create(actor, s.siteId, settings({ categories: [kosodate], columns: ['title', 'category'] }), meta);
-    const html = (await new HttpClient(tp().baseUrl).get(`${s.prefix}/`)).text;
+    const html = (await new HttpClient(tp().baseUrl, FRESH).get(`${s.prefix}/`)).text;
     expect(listTitles(html, listId)).toEqual(['保育園の入園案内']);
     expect(listItems(html, listId).map((li) => DomUtils.textContent(li))).toEqual(['保育園の入園案内分野: 保育']);
   });
@@ -192,7 +197,7 @@ describePlatform('CMS automatic lists', { env: { RATE_LIMIT_LOGIN_PER_MINUTE: '1
     const id = await s.page(s.news, 'suido', '断水のお知らせ', { fields: { news: { urgent: true, important: true } }, summary: '中央地区で断水します。', body: '<p><img src="/media/1/photo.jpg" alt="工事の様子"></p><p>本文</p>', organizationId: dept });
     await s.page(s.news, 'plain', 'ふつうのお知らせ', { body: '<p>市の<strong>お知らせ</strong>です。</p>' });
     const listId = await listsOf(p).create(actor, s.siteId, settings({ columns: ['title', 'marks', 'date', 'department', 'summary', 'thumbnail', 'pageType'], dateFormat: 'wareki' }), meta);
-    const html = (await new HttpClient(tp().baseUrl).get(`${s.prefix}/`)).text;
+    const html = (await new HttpClient(tp().baseUrl, FRESH).get(`${s.prefix}/`)).text;
     const [urgent, plain] = listItems(html, listId);
     const parts = (li: Element) => DomUtils.getChildren(li).filter((n): n is Element => n.type === 'tag').map((el) => `${el.name}.${(el.attribs.class ?? '').split(' ')[0]}`);
     expect(parts(urgent!)).toEqual(['a.list-item__title', 'span.list-marks', 'time.list-item__date', 'span.list-item__department', 'p.list-item__summary', 'img.list-item__thumb', 'span.list-item__type']);
@@ -213,7 +218,7 @@ describePlatform('CMS automatic lists', { env: { RATE_LIMIT_LOGIN_PER_MINUTE: '1
     expect(DomUtils.textContent(plain!)).toContain('市のお知らせです。');
 
     await listsOf(p).update(actor, listId, settings({ columns: ['date', 'title'], dateFormat: 'dot' }), meta);
-    const again = listItems((await new HttpClient(tp().baseUrl).get(`${s.prefix}/`)).text, listId);
+    const again = listItems((await new HttpClient(tp().baseUrl, FRESH).get(`${s.prefix}/`)).text, listId);
     const ymd = jst.toISOString().slice(0, 10).replace(/-/g, '.');
     expect(DomUtils.textContent(again[0]!)).toBe(`${ymd}断水のお知らせ`);
   });
@@ -224,7 +229,7 @@ describePlatform('CMS automatic lists', { env: { RATE_LIMIT_LOGIN_PER_MINUTE: '1
     const s = await buildSite(p, 'many');
     for (let i = 1; i <= 105; i++) await s.page(s.news, `n${i}`, `お知らせ${String(i).padStart(3, '0')}`);
     const listId = await listsOf(p).create(actor, s.siteId, settings({ limit: 100 }), meta);
-    const visitor = new HttpClient(tp().baseUrl);
+    const visitor = new HttpClient(tp().baseUrl, FRESH);
     const top = listTitles((await visitor.get(`${s.prefix}/`)).text, listId);
     expect(top).toHaveLength(100);
     expect(top[0]).toBe('お知らせ105');
@@ -253,7 +258,7 @@ describePlatform('CMS automatic lists', { env: { RATE_LIMIT_LOGIN_PER_MINUTE: '1
     const pinned = await s.page(s.news, 'c', '固定のお知らせ');
     const listId = await listsOf(p).create(actor, s.siteId, settings({ limit: 5 }), meta);
     await listsOf(p).pin(actor, listId, pinned, meta);
-    const visitor = new HttpClient(tp().baseUrl);
+    const visitor = new HttpClient(tp().baseUrl, FRESH);
     const top = await visitor.get(`${s.prefix}/`);
     expect(top.text).toContain(`<link rel="alternate" type="application/rss+xml" title="rss市 新着情報" href="${s.prefix}/lists/${listId}/feed.xml"/>`);
     const res = await visitor.get(`${s.prefix}/lists/${listId}/feed.xml`);

@@ -51,6 +51,13 @@ export const listsMigrations: PlatformMigration[] = [
       // Only a handful of pages are 緊急 or 重要 at a time: small partial indexes find them at once.
       await db.schema.createIndex('cms_list_facts_urgent_idx').on('cms_list_facts').column('node_id').where(sql.ref('urgent'), '=', 1).execute();
       await db.schema.createIndex('cms_list_facts_important_idx').on('cms_list_facts').column('node_id').where(sql.ref('important'), '=', 1).execute();
+      // Lists read live pages of a site and type, newest first; counts read the index alone (PostgreSQL).
+      await k.exec(db, {
+        sqlite: [`CREATE INDEX cms_nodes_live_pages_idx ON cms_nodes (site_id, page_type, published_at, id) WHERE status = 'published' AND temporarily_hidden = 0 AND kind = 'page'`],
+        postgres: [
+          `CREATE INDEX cms_nodes_live_pages_idx ON cms_nodes (site_id, page_type, published_at, id) INCLUDE (path, unpublish_at, published_version_id) WHERE status = 'published' AND temporarily_hidden = 0 AND kind = 'page'`,
+        ],
+      });
       // Every list render asks which folders of the site the public cannot see: read the folders only.
       await db.schema.createIndex('cms_nodes_folders_idx').on('cms_nodes').columns(['site_id', 'status']).where(sql.ref('kind'), '=', 'folder').execute();
       // Calendar months and upcoming-event lists: events whose last day is not yet past.
@@ -58,6 +65,7 @@ export const listsMigrations: PlatformMigration[] = [
     },
     async down(db) {
       await db.schema.dropIndex('cms_nodes_folders_idx').execute();
+      await db.schema.dropIndex('cms_nodes_live_pages_idx').execute();
       await db.schema.dropTable('cms_list_facts').execute();
       await db.schema.dropTable('cms_list_items').execute();
       await db.schema.dropTable('cms_lists').execute();

@@ -47,7 +47,6 @@ export interface ListWindow {
 
 type ItemQuery = ReturnType<ListService['itemQuery']>;
 /** Queries over cms_nodes as `n` joined to cms_list_facts as `f` (item queries and counts alike). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Scope = ExpressionBuilder<any, any>;
 /** The part of a list a query reads: all of it, or its 緊急 pages, or the rest. */
 type Segment = 'all' | 'urgent' | 'rest';

@@ -1,9 +1,12 @@
-import sharp, { type Metadata, type Sharp } from 'sharp';
+import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import type { MediaVariant } from './schema.js';
 import { UploadRefused, type FileTypeDef } from './files.js';
 
-/** Widths made for every image narrower than the original (never enlarged). */
-export const VARIANT_WIDTHS = [480, 960, 1600];
+/** Widths made for every image narrower than the original (never enlarged); 2400 covers the body column on 2× screens. */
+export const VARIANT_WIDTHS = [480, 960, 1600, 2400];
+
+/** No WebP is made of a larger original: nobody's page needs it, and encoding it takes seconds. */
+export const WEBP_MAX_WIDTH = 2400;
 
 /** Larger images are refused: decoding them would take too much memory (decompression bombs). */
 export const MAX_PIXELS = 60_000_000;
@@ -23,7 +26,7 @@ function encode(pipeline: Sharp, mime: string): Sharp {
     case 'image/gif':
       return pipeline.gif();
     default:
-      return pipeline.webp({ quality: 80 });
+      return pipeline.webp({ quality: 80, effort: 2 });
   }
 }
 
@@ -54,14 +57,27 @@ export async function processImage(data: Uint8Array, type: FileTypeDef): Promise
   const turned = frames === 1 && (meta.orientation ?? 1) >= 5;
   const width = turned ? rawHeight : rawWidth;
   const height = turned ? rawWidth : rawHeight;
-  const upright = () => (frames === 1 ? sharp(data, options).rotate() : sharp(data, options));
+  // A still image is decoded (and turned upright) once; every output starts from those pixels.
+  let upright: () => Sharp;
+  if (frames === 1) {
+    let decoded: { data: Buffer; info: OutputInfo };
+    try {
+      decoded = await sharp(data, options).rotate().raw().toBuffer({ resolveWithObject: true });
+    } catch {
+      throw new UploadRefused('画像を読み込めませんでした。ファイルが壊れていないか確かめてください。');
+    }
+    const raw = { width: decoded.info.width, height: decoded.info.height, channels: decoded.info.channels };
+    upright = () => sharp(decoded.data, { raw });
+  } else {
+    upright = () => sharp(data, options);
+  }
 
   const sizes = [...VARIANT_WIDTHS.filter((w) => w < width), width];
   const jobs: Array<{ key: string; mime: string; size: number }> = [];
   for (const size of sizes) {
     const base = size === width ? 'original' : String(size);
     jobs.push({ key: base, mime: type.mime, size });
-    if (type.mime !== 'image/webp') jobs.push({ key: `${base}-webp`, mime: 'image/webp', size });
+    if (type.mime !== 'image/webp' && size <= WEBP_MAX_WIDTH) jobs.push({ key: `${base}-webp`, mime: 'image/webp', size });
   }
   try {
     const variants = await Promise.all(

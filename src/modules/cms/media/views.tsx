@@ -64,7 +64,7 @@ export function UploadForm(props: { v: View; sites: Site[]; values: Record<strin
             <span class="badge-required">{v.t('common.required')}</span>
           </label>
           <span class="field__hint" id="f-file-hint">{fileHint(props.limits)}</span>
-          {fileError ? <span class="field__error" id="f-file-error">{fileError}{Object.keys(values).length ? '（もう一度ファイルを選んでください）' : ''}</span> : null}
+          {fileError ? <span class="field__error" id="f-file-error">{fileError}（もう一度ファイルを選んでください）</span> : null}
           <input type="file" id="f-file" name="file" accept={ACCEPT} required aria-invalid={fileError ? 'true' : undefined} aria-describedby={fileError ? 'f-file-hint f-file-error' : 'f-file-hint'} />
         </div>
         <TextField v={v} name="alt" label="代替テキスト（画像）" value={values.alt} errors={errors} hint="画像の内容を短い文で書きます（例: 「あおば川の桜並木」）。ページに入れるときの初期値になります。" />

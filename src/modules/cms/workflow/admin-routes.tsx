@@ -109,7 +109,7 @@ export function mountWorkflowRoutes(app: Hono<AppEnv>, p: Platform, cms: CmsServ
         {detail.stale ? <Notice kind="warning"><p data-testid="workflow-stale">{detail.stale}</p></Notice> : null}
         <RequestFacts v={v} detail={detail} />
         <h2>承認の状況</h2>
-        <LevelsTable v={v} request={detail.request} steps={detail.steps} idPrefix="wf" />
+        <LevelsTable v={v} request={detail.request} steps={detail.steps} />
         <A11yResult issues={detail.issues} headingLevel={2} id="wf-a11y-title" />
         {detail.isCurrentApprover && !detail.stale ? <DecisionForms v={v} detail={detail} errors={opts.errors} values={opts.values} idPrefix="wf" headingLevel={2} /> : null}
         {detail.mayWithdraw ? <WithdrawForm v={v} request={detail.request} /> : null}

@@ -80,6 +80,10 @@ describePlatform('CMS approval workflow over HTTP', { env: { RATE_LIMIT_LOGIN_PE
     expect(detail.text).toContain('確認をお願いします');
     expect(detail.text).toContain('>承認</button>');
     expect(detail.text).toContain('data-testid="workflow-a11y"');
+    // The page's own editor shows the approver the same decision forms in its workflow panel.
+    const panel = await approver.get(`/admin/cms/nodes/${id}`);
+    expect(panel.text).toContain(`action="/admin/cms/workflow/requests/${rid}/approve"`);
+    expect(panel.text).toContain('依頼された版のアクセシビリティチェック: エラー 0件');
     const preview = await approver.get(`/admin/cms/workflow/requests/${rid}/preview`);
     expect(preview.text).toContain('今月の特集です。');
     // Send-back needs a reason (422, Japanese).

@@ -33,7 +33,10 @@ export async function workflowPanel(svc: WorkflowService, ctx: EditorContext) {
           {latest.a11y_override_reason && open ? <p>アクセシビリティのエラー {latest.a11y_errors}件があるまま依頼されています。理由: {latest.a11y_override_reason}</p> : null}
           {open && detail.isCurrentApprover && !detail.stale ? (
             <>
-              <p><a href={`/admin/cms/workflow/requests/${latest.id}/preview`}>依頼された版の内容を見る<span class="visually-hidden">（版 {latest.version_number}）</span></a></p>
+              <p>
+                <a href={`/admin/cms/workflow/requests/${latest.id}/preview`}>依頼された版の内容を見る<span class="visually-hidden">（版 {latest.version_number}）</span></a>
+                　依頼された版のアクセシビリティチェック: エラー {detail.issues.filter((i) => i.severity === 'error').length}件、注意 {detail.issues.filter((i) => i.severity === 'warning').length}件
+              </p>
               <DecisionForms v={v} detail={detail} idPrefix="wf" headingLevel={3} />
             </>
           ) : null}

@@ -44,7 +44,7 @@ export function StatusBadge(props: { request: Pick<WorkflowRequest, 'status' | '
 const DECISION: Record<string, string> = { approved: '承認', sent_back: '差し戻し' };
 
 /** Each level of the request, its rule, its approvers and what they decided. */
-export function LevelsTable(props: { v: View; request: WorkflowRequest; steps: WorkflowStep[]; idPrefix: string }) {
+export function LevelsTable(props: { v: View; request: WorkflowRequest; steps: WorkflowStep[] }) {
   const levels = JSON.parse(props.request.levels) as Array<{ rule: ApprovalRule }>;
   return (
     <div class="table-wrap">

@@ -1,0 +1,34 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { loadConfig } from '../src/core/config/index.js';
+import { silentLogger } from '../src/core/log.js';
+import { createPlatform } from '../src/main.js';
+import { consoleActor } from '../src/core/permissions/index.js';
+import { createSampleForm, EVERY_TYPE, insertResponses } from '../src/modules/forms/fixtures.js';
+import { formsOf } from '../src/modules/forms/services.js';
+import { responsesCsv, responsesXlsx } from '../src/modules/forms/export.js';
+const dir = mkdtempSync(join(tmpdir(), 'prof-'));
+const p = await createPlatform(loadConfig({ DATABASE_URL: `sqlite:${join(dir, 'x.db')}`, DATA_DIR: dir, LOG_LEVEL: 'silent', DEMO_CONTENT: 'false', JOBS_ENABLED: 'false' }), { log: silentLogger() });
+const { form, questions } = await createSampleForm(p, consoleActor(p.permissions), { slug: 'prof', questions: EVERY_TYPE.filter((q) => q.type !== 'file') });
+let t = performance.now();
+await insertResponses(p, form, questions, Number(process.env.N ?? 10000));
+console.log('insert', (performance.now() - t).toFixed(0));
+const { responses, forms } = formsOf(p);
+const qs = await forms.questions(form.id, { includeDeleted: true });
+for (let i = 0; i < 2; i++) {
+t = performance.now(); let cpu = process.cpuUsage(); let n = 0;
+for await (const _ of responses.exportRows(form.id, {})) n++;
+console.log('rows', n, (performance.now() - t).toFixed(0), 'cpu', (process.cpuUsage(cpu).user/1000).toFixed(0)); cpu = process.cpuUsage();
+t = performance.now(); let b = 0;
+for await (const c of responsesCsv(responses.exportRows(form.id, {}), qs, 'utf8bom')) b += c.length;
+console.log('csv', b, (performance.now() - t).toFixed(0), 'cpu', (process.cpuUsage(cpu).user/1000).toFixed(0)); cpu = process.cpuUsage();
+t = performance.now(); b = 0;
+const r0 = process.memoryUsage().rss;
+let peak = r0; const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 5);
+for await (const c of responsesXlsx(responses.exportRows(form.id, {}), qs)) b += c.length;
+clearInterval(timer);
+console.log('xlsx', b, (performance.now() - t).toFixed(0), 'rss+', ((peak - r0) / 2 ** 20).toFixed(1), 'cpu', (process.cpuUsage(cpu).user/1000).toFixed(0));
+}
+await p.close();
