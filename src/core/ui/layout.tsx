@@ -35,6 +35,8 @@ export function AdminLayout(props: { v: View; title: string; menu: MenuEntry[]; 
   const { v } = props;
   const t = v.t;
   const items = visibleMenu(props.menu, v.actor);
+  // Only the longest matching entry is current: /admin/cms/media is メディア, not also ページ管理.
+  const current = items.filter((m) => isCurrent(v.path, m.href)).sort((a, b) => b.href.length - a.href.length)[0]?.href;
   return (
     <Document v={v} title={props.title} siteName={`${t('app.name')} ${t('app.admin')}`}>
       <a class="skip-link" href="#main">{t('common.skip')}</a>
@@ -45,7 +47,7 @@ export function AdminLayout(props: { v: View; title: string; menu: MenuEntry[]; 
             <ul>
               {items.map((m) => (
                 <li>
-                  <a href={m.href} aria-current={isCurrent(v.path, m.href) ? 'page' : undefined}>{t(m.label)}</a>
+                  <a href={m.href} aria-current={m.href === current ? 'page' : undefined}>{t(m.label)}</a>
                 </li>
               ))}
             </ul>

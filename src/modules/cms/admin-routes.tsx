@@ -294,7 +294,7 @@ export function mountCmsAdminRoutes(app: Hono<AppEnv>, p: Platform, cms: CmsServ
     const issues = checkAccessibility(str(values.body));
     if (publish && hasBlockingIssues(issues)) return c.html(await editPage(c, { parent, values, issues, errors: { body: 'アクセシビリティのエラーを直すまで公開できません。' } }), 422);
     const pageType = cms.parts.pageType(str(values.pageType)) ? str(values.pageType) : 'standard';
-    const read = await cms.parts.readFields(values, { pageType, siteId: parent.site_id });
+    const read = await cms.parts.readFields(values, { pageType, siteId: parent.site_id, actor: actorOf(c) });
     if (Object.keys(read.errors).length) return c.html(await editPage(c, { parent, values, errors: read.errors, issues }), 422);
     try {
       const id = await cms.pages.create(
@@ -328,7 +328,7 @@ export function mountCmsAdminRoutes(app: Hono<AppEnv>, p: Platform, cms: CmsServ
     const publish = str(values.intent) === 'publish' && actor.permissions.has('cms.publish');
     const issues = checkAccessibility(str(values.body));
     if (publish && hasBlockingIssues(issues)) return c.html(await editPage(c, { node, values, issues, errors: { body: 'アクセシビリティのエラーを直すまで公開できません。' } }), 422);
-    const read = await cms.parts.readFields(values, { pageType: node.page_type, siteId: node.site_id });
+    const read = await cms.parts.readFields(values, { pageType: node.page_type, siteId: node.site_id, actor: actorOf(c) });
     if (Object.keys(read.errors).length) return c.html(await editPage(c, { node, values, errors: read.errors, issues }), 422);
     const base = Number(str(values.baseVersionId));
     try {

@@ -26,7 +26,7 @@ export interface ContentChange {
 }
 
 /** Top-level addresses the site itself serves (search, sitemap, feeds). */
-const RESERVED_TOP_SLUGS = ['search', 'sitemap', 'feed', 'admin', 'assets', 'lang', 'preview', 'lists', 'events', 'map'];
+const RESERVED_TOP_SLUGS = ['search', 'sitemap', 'feed', 'admin', 'assets', 'lang', 'preview', 'lists', 'events', 'map', 'category', 'media'];
 
 /** Where a trashed node's path moves, so its address is free for a new page meanwhile (slugs never start with '.'). */
 const trashPath = (rootId: number, path: string) => `/.trash/${rootId}${path}`;
@@ -217,7 +217,7 @@ export class PageService {
       throw new InputError({ parentId: '親フォルダが見つかりません。' });
     });
     if (parent.kind !== 'folder' || parent.site_id !== d.siteId) throw new InputError({ parentId: '親にはこのサイトのフォルダを選んでください。' });
-    if (parent.path === '/' && RESERVED_TOP_SLUGS.includes(d.slug)) throw new InputError({ slug: `「${d.slug}」はサイトの機能（検索・サイトマップ）が使うため、別の名前にしてください。` });
+    if (parent.path === '/' && RESERVED_TOP_SLUGS.includes(d.slug)) throw new InputError({ slug: `「${d.slug}」はサイトの機能（検索・サイトマップ・カレンダー・地図など）が使うため、別の名前にしてください。` });
     const path = `${parent.path}${d.slug}${d.kind === 'folder' ? '/' : ''}`;
     try {
       return await this.deps.db.transaction().execute(async (tx) => {

@@ -64,6 +64,13 @@ interface Ordered<T> {
   part: T;
 }
 
+/** What an editor part reads a posted form with: the staff member may limit the choices (担当課). */
+export interface ReadContext {
+  pageType: string;
+  siteId: number;
+  actor: Actor;
+}
+
 /** Everything an editor part may need. `node` is absent while creating. */
 export interface EditorContext {
   v: View;
@@ -86,7 +93,7 @@ export interface EditorPart {
    * Reads this part's inputs from a posted form into the version's fields. Field errors use the
    * input names, with Japanese messages.
    */
-  read?(values: FormValues, ctx: { pageType: string; siteId: number }): { fields?: Record<string, unknown>; errors?: FieldErrors } | Promise<{ fields?: Record<string, unknown>; errors?: FieldErrors }>;
+  read?(values: FormValues, ctx: ReadContext): { fields?: Record<string, unknown>; errors?: FieldErrors } | Promise<{ fields?: Record<string, unknown>; errors?: FieldErrors }>;
   /** Panels outside the form (workflow status, history, media where-used…). */
   panel?(ctx: EditorContext): Child | Promise<Child>;
   /** Form values for the working version's fields (so a re-rendered form shows them). */
@@ -169,7 +176,7 @@ export class CmsParts {
   }
 
   /** Reads every editor part's inputs: the merged fields, or the merged errors. */
-  async readFields(values: FormValues, ctx: { pageType: string; siteId: number }): Promise<{ fields: Record<string, unknown>; errors: FieldErrors }> {
+  async readFields(values: FormValues, ctx: ReadContext): Promise<{ fields: Record<string, unknown>; errors: FieldErrors }> {
     const fields: Record<string, unknown> = {};
     const errors: FieldErrors = {};
     for (const p of this.editorParts()) {

@@ -105,6 +105,7 @@ export async function* responsesXlsx(rows: AsyncIterable<ExportRow>, questions: 
         // would grow with the row count; wait for it (and for the download) to catch up.
         const waiting = [out, ...compressorInputs(sheet)].find((w) => w.writableNeedDrain && w.writableLength > 64 * 1024);
         if (waiting) await drained(waiting);
+        if (process.env.FORMS_DEBUG && Math.random() < 0.002) { const z = (workbook as any).zip; console.log('dbg', z._queue?.length?.(), JSON.stringify([...(z._queue?._tasks ?? [])].map((t: any) => t.data?.data?.name ?? t.data?.name)), z._queue?.workersList?.().map((w: any) => w.data?.data?.name ?? w.data?.name)); }
       }
       sheet.commit();
       await workbook.commit();

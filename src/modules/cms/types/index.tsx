@@ -107,7 +107,7 @@ function install(cms: CmsServices, p: Platform): void {
         if (chosen.some((id) => !known.has(id))) errors.categories = 'このサイトにない分野が選ばれています。選び直してください。';
         const dept = str(values.department).trim();
         const department = dept ? Number(dept) : null;
-        if (department !== null && !(Number.isSafeInteger(department) && (await p.organizations.get(department)))) errors.department = '担当課を一覧から選んでください。';
+        if (department !== null && !(Number.isSafeInteger(department) && (await p.organizations.get(department)) && (await p.organizations.canAccess(ctx.actor, department)))) errors.department = '担当課を一覧から選んでください。';
         const parsed = commonFieldsSchema.safeParse({ categories: chosen.filter((id) => known.has(id)), tags: readTags(str(values.tags)), department: errors.department ? null : department });
         if (!parsed.success) for (const issue of parsed.error.issues) errors[String(issue.path[0])] ??= issue.message;
         if (Object.keys(errors).length || !parsed.success) return { errors };
