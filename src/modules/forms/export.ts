@@ -1,4 +1,5 @@
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough } from 'node:stream';
+import { setImmediate } from 'node:timers/promises';
 import ExcelJS from 'exceljs';
 import { csvStream, type CsvColumn, type CsvEncoding } from '../../core/csv/index.js';
 import { parseJson } from '../../core/db/index.js';
@@ -41,22 +42,18 @@ export function exportColumns(questions: Question[]): Column[] {
   return cols;
 }
 
-/** The streams ExcelJS writes a worksheet's XML into (its StreamBuf's pipes; internal, so looked up defensively). */
-function compressorInputs(sheet: unknown): Writable[] {
+/**
+ * Bytes of sheet XML waiting for the compressor: ExcelJS's StreamBuf pipes into archiver's
+ * (readable-stream) PassThrough; both are internals, so looked up defensively (0 if not found).
+ */
+function compressorBacklog(sheet: unknown): number {
   const pipes = (sheet as { stream?: { pipes?: unknown } }).stream?.pipes;
-  return Array.isArray(pipes) ? pipes.filter((w): w is Writable => w instanceof Writable) : [];
-}
-
-function drained(w: Writable): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      w.off('drain', done);
-      w.off('close', done);
-      resolve();
-    };
-    w.once('drain', done);
-    w.once('close', done);
-  });
+  if (!Array.isArray(pipes)) return 0;
+  let total = 0;
+  for (const w of pipes as Array<{ _writableState?: { length?: number }; _readableState?: { length?: number } }>) {
+    total += (w._writableState?.length ?? 0) + (w._readableState?.length ?? 0);
+  }
+  return total;
 }
 
 function numberOf(a: { value: string; detail: string } | undefined): number | string {
@@ -91,6 +88,7 @@ export async function* responsesXlsx(rows: AsyncIterable<ExportRow>, questions: 
 
   // The writer runs alongside the reader below; a slow download pauses it at the stream's high-water mark.
   let failure: unknown = null;
+  let written = 0;
   const writing = (async () => {
     try {
       for await (const r of rows) {
@@ -101,11 +99,13 @@ export async function* responsesXlsx(rows: AsyncIterable<ExportRow>, questions: 
         });
         sheet.addRow(values).commit();
         if (out.destroyed) return;
-        // ExcelJS hands the sheet to the zip compressor without waiting, so the compressor's input
-        // would grow with the row count; wait for it (and for the download) to catch up.
-        const waiting = [out, ...compressorInputs(sheet)].find((w) => w.writableNeedDrain && w.writableLength > 64 * 1024);
-        if (waiting) await drained(waiting);
-        if (process.env.FORMS_DEBUG && Math.random() < 0.002) { const z = (workbook as any).zip; console.log('dbg', z._queue?.length?.(), JSON.stringify([...(z._queue?._tasks ?? [])].map((t: any) => t.data?.data?.name ?? t.data?.name)), z._queue?.workersList?.().map((w: any) => w.data?.data?.name ?? w.data?.name)); }
+        // The zip compressor runs on the event loop's later turns, and ExcelJS hands it the sheet
+        // without waiting: give it turns, and let it (and the download) catch up, so what waits
+        // in memory stays small whatever the row count.
+        if (++written % 50 === 0) {
+          await setImmediate();
+          while (!out.destroyed && (out.writableNeedDrain || compressorBacklog(sheet) > 256 * 1024)) await setImmediate();
+        }
       }
       sheet.commit();
       await workbook.commit();

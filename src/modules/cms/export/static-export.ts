@@ -114,7 +114,11 @@ export async function exportStaticSite(deps: ExportDeps, opts: StaticExportOptio
   const outDir = resolve(opts.outDir);
   checkTarget(outDir);
   const temp = join(dirname(outDir), `.${basename(outDir)}.tmp-${randomBytes(4).toString('hex')}`);
-  mkdirSync(temp, { recursive: true });
+  try {
+    mkdirSync(temp, { recursive: true });
+  } catch (e) {
+    throw new StaticExportError(`${dirname(outDir)} に書き込めません / cannot write next to ${outDir}: ${(e as Error).message}`, 73);
+  }
 
   // Sites answering the same requests under a longer path prefix own those addresses, not this one.
   const rivals = sites.filter((s) => s.id !== site.id && s.host === site.host && s.pathPrefix.length > prefix.length && s.pathPrefix.startsWith(prefix)).map((s) => s.pathPrefix);
