@@ -2,14 +2,34 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, readdirSync } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
+import { z } from 'zod';
 import type { DatabaseHandle, Engine } from '../db/index.js';
 import type { Logger } from '../log.js';
+import { checkSnapshot, renameIfPresent, SnapshotWriter, stageSnapshot, tidyAside, type DirectorySnapshot } from './files.js';
+import { sha256File } from './hash.js';
+
+export { sha256File } from './hash.js';
+export type { DirectorySnapshot, SnapshotFile } from './files.js';
+
+/** A directory of files backed up with the database (e.g. the media library), by a stable key. */
+export interface BackupDirectory {
+  key: string;
+  path: string;
+}
+
+/** What a backup holds of one registered directory. */
+export interface SnapshotSummary {
+  key: string;
+  files: number;
+  bytes: number;
+  method: 'link' | 'copy';
+}
 
 export interface BackupInfo {
   /** Absolute path of the backup file. */
@@ -21,6 +41,25 @@ export interface BackupInfo {
   sha256: string;
   /** Why it was taken ('daily', 'manual', …), from the file name. */
   reason: string | null;
+  /** Snapshots of the registered directories; absent for a backup of the database only. */
+  directories?: SnapshotSummary[];
+}
+
+export interface VerifyResult {
+  /** True when the database file and every snapshot file match what was recorded. */
+  ok: boolean;
+  /** The database file's recorded SHA-256 (null when the .sha256 file is missing). */
+  expected: string | null;
+  actual: string;
+  /** Present when the backup has directory snapshots: what was checked and what is wrong. */
+  files?: { checked: number; bytes: number; problems: string[] };
+}
+
+export interface RestoreResult {
+  /** Things the operator should know (a backup without file snapshots, a directory not restored). */
+  warnings: string[];
+  /** Each directory made to match its snapshot, and where the files it held that the snapshot lacks were moved. */
+  directories: Array<{ key: string; path: string; files: number; asideDir: string | null; asideFiles: number }>;
 }
 
 export interface BackupServiceOptions {
@@ -42,7 +81,9 @@ export type BackupErrorCode =
   | 'no_file_database'
   | 'tool_failed'
   | 'invalid_name'
-  | 'invalid_option';
+  | 'invalid_option'
+  | 'files_mismatch'
+  | 'files_failed';
 
 /** A backup or restore that could not be done; the message is Japanese / English for operators. */
 export class BackupError extends Error {
@@ -56,7 +97,8 @@ export class BackupError extends Error {
 }
 
 interface Manifest {
-  format: 1;
+  /** 1: database only; 2: with `directories`. */
+  format: 1 | 2;
   file: string;
   engine: Engine;
   createdAt: string;
@@ -64,7 +106,21 @@ interface Manifest {
   sha256: string;
   reason: string | null;
   migrations: string[];
+  directories?: DirectorySnapshot[];
 }
+
+const KEY_RE = /^[a-z][a-z0-9_-]{0,39}$/;
+const snapshotsSchema = z.array(
+  z.object({
+    key: z.string().regex(KEY_RE),
+    source: z.string(),
+    method: z.enum(['link', 'copy']),
+    bytes: z.number().int().nonnegative(),
+    files: z.array(z.object({ path: z.string().min(1), bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
+  }),
+);
+/** Problems listed in an error or a verify result; the rest are counted. */
+const MAX_PROBLEMS = 50;
 
 const EXT: Record<Engine, string> = { sqlite: '.sqlite.gz', postgres: '.pgdump' };
 // machimado-YYYYMMDD-HHMMSS[-NN][-reason].ext — the stamp is JST wall-clock time, NN a collision counter.
@@ -105,12 +161,6 @@ function sanitizeReason(reason: string | undefined): string | null {
   return s || null;
 }
 
-/** Hex SHA-256 of a file, streamed. */
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
 /**
  * Finds a PostgreSQL client tool: `pgBinDir`, else the highest /usr/lib/postgresql/N/bin, else PATH.
@@ -180,6 +230,17 @@ function runTool(cmd: string, args: string[], env: NodeJS.ProcessEnv, onLine?: (
   });
 }
 
+/** Maps 0–100 of a step onto [from, to] of the whole. */
+function scaled(report: (pct: number) => void, from: number, to: number): (pct: number) => void {
+  return (pct) => report(from + ((to - from) * Math.max(0, Math.min(100, pct))) / 100);
+}
+
+function capProblems(problems: string[]): string[] {
+  return problems.length > MAX_PROBLEMS ? [...problems.slice(0, MAX_PROBLEMS), `… ほか ${problems.length - MAX_PROBLEMS} 件 / and ${problems.length - MAX_PROBLEMS} more`] : problems;
+}
+
+const within = (inner: string, outer: string) => inner === outer || inner.startsWith(outer.endsWith(sep) ? outer : outer + sep);
+
 function progressReporter(onProgress?: (pct: number) => void): (pct: number) => void {
   let last = -1;
   return (pct: number) => {
@@ -204,10 +265,14 @@ function counter(total: number, report: (fraction: number) => void): Transform {
 }
 
 /**
- * Daily, multi-generation backups and one-command restore for SQLite and PostgreSQL.
- * Each backup `X` has `X.sha256` (sha256sum format) and `X.json` (manifest) next to it.
+ * Daily, multi-generation backups and one-command restore for SQLite and PostgreSQL, with the
+ * file directories features register (the media library). Each backup `X` has `X.sha256`
+ * (sha256sum format), `X.json` (manifest) and, when directories are registered, `X.files/<key>/`
+ * (hard links, or copies on another filesystem) whose every file the manifest lists with its
+ * SHA-256; the .sha256 file then also covers `X.json`.
  * @example
  * const svc = new BackupService({ handle, dir: './data/backups', generations: 7, log })
+ * svc.addDirectory({ key: 'media', path: './data/media' })
  * const info = await svc.backup({ reason: 'manual' })
  * await svc.restore(info.file) // SQLite: the handle is closed afterwards; reopen the database
  */
@@ -217,6 +282,8 @@ export class BackupService {
   private readonly generations: number;
   private readonly log: Logger;
   private readonly pgBinDir?: string;
+  private readonly dirs: BackupDirectory[] = [];
+  private readonly manifests = new Map<string, { stamp: string; manifest: Partial<Manifest> | null }>();
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(opts: BackupServiceOptions) {
@@ -228,6 +295,33 @@ export class BackupService {
     this.generations = opts.generations;
     this.log = opts.log;
     this.pgBinDir = opts.pgBinDir;
+  }
+
+  /**
+   * Registers a directory every backup takes a snapshot of and every restore makes match it.
+   * The files in it must never change once written (new names for new content), as the
+   * snapshot is made of hard links where it can.
+   * @example backup.addDirectory({ key: 'media', path: config.MEDIA_DIR })
+   */
+  addDirectory(dir: BackupDirectory): void {
+    if (!KEY_RE.test(dir.key)) throw new BackupError(`ディレクトリのキーが不正です / invalid directory key: ${dir.key}`, 'invalid_option');
+    const path = resolve(dir.path);
+    const same = this.dirs.find((d) => d.key === dir.key);
+    if (same) {
+      if (same.path === path) return;
+      throw new BackupError(`キー ${dir.key} は登録済みです / directory key ${dir.key} is already registered for ${same.path}`, 'invalid_option');
+    }
+    if (within(path, this.dir) || within(this.dir, path)) {
+      throw new BackupError(`バックアップ先と重なるディレクトリは登録できません / ${path} overlaps the backup directory ${this.dir}`, 'invalid_option');
+    }
+    const overlap = this.dirs.find((d) => within(path, d.path) || within(d.path, path));
+    if (overlap) throw new BackupError(`${path} は ${overlap.key} (${overlap.path}) と重なります / overlaps directory ${overlap.key}`, 'invalid_option');
+    this.dirs.push({ key: dir.key, path });
+  }
+
+  /** The registered directories, in registration order. */
+  directories(): readonly BackupDirectory[] {
+    return this.dirs.map((d) => ({ ...d }));
   }
 
   /** Runs operations one at a time so two backups never pick the same name or race a prune. */
@@ -254,13 +348,29 @@ export class BackupService {
     const engine = this.handle.engine;
     const { path, manifestPath } = await this.reserveName(created, reason, engine);
     const partial = `${path}.partial`;
+    const filesRoot = `${path}.files`;
+    const writers = this.dirs.map((d) => new SnapshotWriter(d.key, d.path, join(filesRoot, d.key)));
     try {
-      if (engine === 'sqlite') await this.dumpSqlite(partial, report);
-      else await this.dumpPostgres(partial, report);
+      // Files are linked before and after the dump (see SnapshotWriter): the dump never names a missing file.
+      for (const w of writers) await w.pass();
+      const dumpReport = writers.length ? scaled(report, 5, 85) : report;
+      if (engine === 'sqlite') await this.dumpSqlite(partial, dumpReport);
+      else await this.dumpPostgres(partial, dumpReport);
       const [sha256, st, migrations] = await Promise.all([sha256File(partial), stat(partial), this.appliedMigrations()]);
+      let directories: DirectorySnapshot[] | undefined;
+      if (writers.length) {
+        for (const w of writers) await w.pass();
+        report(88);
+        const previous = await this.previousSnapshots();
+        directories = [];
+        for (const [i, w] of writers.entries()) {
+          const part = scaled(report, 88 + (11 * i) / writers.length, 88 + (11 * (i + 1)) / writers.length);
+          directories.push(await w.finish(previous.get(w.key) ?? null, (done, total) => part(total ? (100 * done) / total : 100)));
+        }
+      }
       const name = basename(path);
       const manifest: Manifest = {
-        format: 1,
+        format: directories ? 2 : 1,
         file: name,
         engine,
         createdAt: created.toISOString(),
@@ -268,19 +378,37 @@ export class BackupService {
         sha256,
         reason,
         migrations,
+        ...(directories ? { directories } : {}),
       };
-      await writeFile(`${path}.sha256`, `${sha256}  ${name}\n`);
-      await writeFile(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+      const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
+      // The manifest's own line makes the checksum file cover the list of snapshot files too.
+      const manifestLine = directories ? `${createHash('sha256').update(manifestText).digest('hex')}  ${name}.json\n` : '';
+      await writeFile(manifestPath, manifestText);
+      await writeFile(`${path}.sha256`, `${sha256}  ${name}\n${manifestLine}`);
       // The data file appears under its final name last, so a listed backup is always complete.
       await rename(partial, path);
       report(100);
-      this.log.info({ file: path, bytes: st.size, sha256, engine }, 'backup written');
-      return { file: path, createdAt: manifest.createdAt, engine, bytes: st.size, sha256, reason };
+      const summary = directories?.map(summarize);
+      this.log.info({ file: path, bytes: st.size, sha256, engine, directories: summary }, 'backup written');
+      return { file: path, createdAt: manifest.createdAt, engine, bytes: st.size, sha256, reason, ...(summary ? { directories: summary } : {}) };
     } catch (e) {
       await Promise.all([partial, `${path}.sha256`, manifestPath].map((p) => rm(p, { force: true })));
+      await rm(filesRoot, { recursive: true, force: true });
       this.log.error({ err: e, file: path }, 'backup failed');
       throw e;
     }
+  }
+
+  /** The newest earlier snapshot of each key, whose recorded hashes a new snapshot may reuse. */
+  private async previousSnapshots(): Promise<Map<string, { root: string; files: DirectorySnapshot['files'] }>> {
+    const found = new Map<string, { root: string; files: DirectorySnapshot['files'] }>();
+    for (const b of await this.list()) {
+      const parsed = snapshotsSchema.safeParse((await this.readManifest(b.file))?.directories);
+      if (!parsed.success) continue;
+      for (const d of parsed.data) if (!found.has(d.key)) found.set(d.key, { root: join(`${b.file}.files`, d.key), files: d.files });
+      if (this.dirs.every((d) => found.has(d.key))) break;
+    }
+    return found;
   }
 
   /** Picks a name no existing backup uses (counter within the same second) and claims it. */
@@ -289,7 +417,7 @@ export class BackupService {
     const names = await readdir(this.dir);
     let counter = 0;
     for (const n of names) {
-      const p = parseName(n.replace(/\.(sha256|json|partial)$/, ''));
+      const p = parseName(n.replace(/\.(sha256|json|partial|files)$/, ''));
       if (p && p.stamp === stamp) counter = Math.max(counter, p.counter + 1);
     }
     for (;; counter++) {
@@ -383,6 +511,7 @@ export class BackupService {
         bytes: st.size,
         sha256: recorded ?? '',
         reason: parsed.reason,
+        ...(manifest?.directories ? { directories: manifest.directories.map(summarize) } : {}),
         key: parsed,
       });
     }
@@ -400,12 +529,22 @@ export class BackupService {
     return resolve(this.dir, file);
   }
 
+  /** A manifest, parsed once per version of the file (a list of many snapshot files is large). */
   private async readManifest(file: string): Promise<Partial<Manifest> | null> {
+    const path = `${file}.json`;
+    const st = await stat(path).catch(() => null);
+    if (!st) return null;
+    const stamp = `${st.mtimeMs}:${st.size}`;
+    const cached = this.manifests.get(path);
+    if (cached?.stamp === stamp) return cached.manifest;
+    let manifest: Partial<Manifest> | null;
     try {
-      return JSON.parse(await readFile(`${file}.json`, 'utf8')) as Partial<Manifest>;
+      manifest = JSON.parse(await readFile(path, 'utf8')) as Partial<Manifest>;
     } catch {
-      return null;
+      manifest = null;
     }
+    this.manifests.set(path, { stamp, manifest });
+    return manifest;
   }
 
   private async readChecksum(file: string): Promise<string | null> {
@@ -418,32 +557,93 @@ export class BackupService {
     }
   }
 
+  /** The hash recorded for the manifest in the .sha256 file (its second line), if any. */
+  private async readManifestChecksum(file: string): Promise<string | null> {
+    const text = await readFile(`${file}.sha256`, 'utf8').catch(() => '');
+    const name = `${basename(file)}.json`;
+    for (const line of text.split('\n')) {
+      const m = /^([0-9a-f]{64}) [ *](.+)$/i.exec(line);
+      if (m && m[2] === name) return m[1]!.toLowerCase();
+    }
+    return null;
+  }
+
   /**
-   * Recomputes a backup's SHA-256 and compares it with the recorded `<file>.sha256`.
-   * @example const { ok } = await svc.verify('machimado-20260401-030000-daily.sqlite.gz')
+   * Recomputes a backup's SHA-256 and compares it with the recorded `<file>.sha256`; for a backup
+   * with directory snapshots, also the manifest's own checksum and every snapshot file (present,
+   * same size and SHA-256, nothing extra).
+   * @example const { ok, files } = await svc.verify('machimado-20260401-030000-daily.sqlite.gz')
    */
-  async verify(file: string): Promise<{ ok: boolean; expected: string | null; actual: string }> {
+  async verify(file: string, opts: { onProgress?: (pct: number) => void } = {}): Promise<VerifyResult> {
     const path = this.resolveFile(file);
     // Only machimado backup files are read, so "../../etc/passwd" or any other file is never opened.
     if (!parseName(basename(path))) {
       throw new BackupError(`バックアップファイル名の形式が違います / not a machimado backup file name: ${basename(path)}`, 'invalid_name');
     }
     if (!existsSync(path)) throw new BackupError(`バックアップファイルが見つかりません / backup file not found: ${path}`, 'not_found');
-    const [expected, actual] = await Promise.all([this.readChecksum(path), sha256File(path)]);
-    return { ok: expected !== null && expected === actual, expected, actual };
+    const report = progressReporter(opts.onProgress);
+    const [expected, manifestExpected, manifestText, { size }] = await Promise.all([
+      this.readChecksum(path),
+      this.readManifestChecksum(path),
+      readFile(`${path}.json`, 'utf8').catch(() => null),
+      stat(path),
+    ]);
+    let raw: unknown = null;
+    try {
+      raw = manifestText === null ? null : (JSON.parse(manifestText) as { directories?: unknown }).directories;
+    } catch {
+      raw = null;
+    }
+    const snapshots = raw === undefined || raw === null ? null : snapshotsSchema.safeParse(raw);
+    const total = size + (snapshots?.success ? snapshots.data.reduce((n, d) => n + d.bytes, 0) : 0);
+    let done = 0;
+    const progress = (bytes: number) => {
+      done += bytes;
+      report(total ? (100 * done) / total : 100);
+    };
+    const actual = await sha256File(path);
+    progress(size);
+    if (!snapshots && manifestExpected === null) return { ok: expected !== null && expected === actual, expected, actual };
+
+    const problems: string[] = [];
+    const name = `${basename(path)}.json`;
+    if (manifestExpected === null) problems.push(`チェックサムファイルに ${name} の行がありません / the checksum file does not cover ${name}`);
+    else if (manifestText === null || createHash('sha256').update(manifestText).digest('hex') !== manifestExpected) {
+      problems.push(`${name} がチェックサムと一致しません / ${name} does not match its checksum`);
+    }
+    let checked = 0;
+    let bytes = 0;
+    if (!snapshots?.success) problems.push(`${name} のファイル一覧を読めません / the file list in ${name} is unreadable`);
+    else {
+      const root = `${path}.files`;
+      for (const d of snapshots.data) {
+        problems.push(...(await checkSnapshot(join(root, d.key), d, progress)));
+        checked += d.files.length;
+        bytes += d.bytes;
+      }
+      const keys = new Set(snapshots.data.map((d) => d.key));
+      const extra = await readdir(root).catch(() => [] as string[]);
+      for (const k of extra) if (!keys.has(k)) problems.push(`${k}: 一覧にないディレクトリ / not in the manifest`);
+    }
+    report(100);
+    return { ok: expected !== null && expected === actual && problems.length === 0, expected, actual, files: { checked, bytes, problems: capProblems(problems) } };
   }
 
   /**
-   * Restores a backup over the database. Refuses a file whose checksum does not match or that was
-   * taken from the other engine. SQLite: stop the application first; the handle is closed and the
-   * caller reopens the database. PostgreSQL: runs in one transaction, so a failure changes nothing.
-   * @example await svc.restore(latest.file, { onProgress: (p) => process.stdout.write(`\r${p}%`) })
+   * Restores a backup over the database and makes every registered directory match its snapshot.
+   * Refuses, changing nothing, a backup whose database file or any snapshot file does not match its
+   * checksum, or that was taken from the other engine. Files a directory holds that the snapshot
+   * lacks are moved to `<dir>.before-restore-<stamp>/`, never deleted. A backup without snapshots
+   * (made before they existed) restores the database only, with a warning.
+   * SQLite: stop the application first; the handle is closed and the caller reopens the database.
+   * PostgreSQL: runs in one transaction, so a failure changes nothing.
+   * @example const { warnings } = await svc.restore(latest.file, { onProgress: (p) => process.stdout.write(`\r${p}%`) })
    */
-  restore(file: string, opts: { onProgress?: (pct: number) => void } = {}): Promise<void> {
+  restore(file: string, opts: { onProgress?: (pct: number) => void } = {}): Promise<RestoreResult> {
     return this.serial(() => this.doRestore(file, opts));
   }
 
-  private async doRestore(file: string, opts: { onProgress?: (pct: number) => void }): Promise<void> {
+  private async doRestore(file: string, opts: { onProgress?: (pct: number) => void }): Promise<RestoreResult> {
     const report = progressReporter(opts.onProgress);
     const path = this.resolveFile(file);
     const parsed = parseName(basename(path));
@@ -451,7 +651,10 @@ export class BackupService {
       throw new BackupError(`バックアップファイル名の形式が違います / not a machimado backup file name: ${basename(path)}`, 'invalid_name');
     }
     report(0);
-    const check = await this.verify(path);
+    const withFiles = this.dirs.length > 0 || Boolean((await this.readManifest(path))?.directories);
+    // Reading every snapshot file is most of a restore's work when the library is large.
+    const verified = withFiles ? 30 : 5;
+    const check = await this.verify(path, { onProgress: scaled(report, 0, verified) });
     if (check.expected === null) {
       throw new BackupError(
         `チェックサムファイル ${basename(path)}.sha256 がないため復元しません / refusing to restore: ${basename(path)}.sha256 is missing`,
@@ -464,6 +667,12 @@ export class BackupService {
         'checksum_mismatch',
       );
     }
+    if (check.files?.problems.length) {
+      throw new BackupError(
+        `バックアップのファイルの控えが壊れているため復元しません（何も変更していません） / refusing to restore, nothing changed: the file snapshot of ${basename(path)} does not match its manifest:\n  ${check.files.problems.join('\n  ')}`,
+        'files_mismatch',
+      );
+    }
     const manifest = await this.readManifest(path);
     const fileEngine = manifest?.engine ?? parsed.engine;
     if (fileEngine !== this.handle.engine || parsed.engine !== this.handle.engine) {
@@ -472,12 +681,109 @@ export class BackupService {
         'engine_mismatch',
       );
     }
-    report(5);
-    this.log.warn({ file: path, engine: this.handle.engine }, 'restore started');
-    if (this.handle.engine === 'sqlite') await this.restoreSqlite(path, report);
-    else await this.restorePostgres(path, report);
+    report(verified);
+    const { plans, warnings } = this.restorePlan(path, manifest);
+    for (const w of warnings) this.log.warn({ file: path }, w);
+    this.log.warn({ file: path, engine: this.handle.engine, directories: plans.map((p) => p.key) }, 'restore started');
+
+    // Directories are staged beside themselves (same filesystem, so the swap is a rename) before anything changes.
+    const staged = plans.length ? verified + 5 : verified;
+    const fileCount = plans.reduce((n, p) => n + p.snapshot.files.length, 0);
+    let placed = 0;
+    const stageReport = scaled(report, verified, staged);
+    try {
+      for (const plan of plans) {
+        await mkdir(dirname(plan.live), { recursive: true });
+        await stageSnapshot(plan.snapshotRoot, plan.snapshot, plan.live, plan.staging, () => stageReport((100 * ++placed) / fileCount));
+      }
+    } catch (e) {
+      await Promise.all(plans.map((p) => rm(p.staging, { recursive: true, force: true })));
+      throw new BackupError(`ファイルを準備できないため復元を中止しました（何も変更していません） / restore aborted, nothing changed: cannot stage the files: ${(e as Error).message}`, 'files_failed');
+    }
+    const swapped: typeof plans = [];
+    try {
+      for (const plan of plans) {
+        plan.aside = this.asideName(plan.live);
+        if (!(await renameIfPresent(plan.live, plan.aside))) plan.aside = null;
+        swapped.push(plan);
+        await rename(plan.staging, plan.live);
+      }
+      const dbReport = plans.length ? scaled(report, staged, 100) : report;
+      if (this.handle.engine === 'sqlite') await this.restoreSqlite(path, dbReport);
+      else await this.restorePostgres(path, dbReport);
+    } catch (e) {
+      await this.undoSwaps(swapped.reverse());
+      await Promise.all(plans.map((p) => rm(p.staging, { recursive: true, force: true })));
+      throw e;
+    }
+
+    const directories: RestoreResult['directories'] = [];
+    for (const plan of plans) {
+      let asideFiles = 0;
+      if (plan.aside) {
+        asideFiles = await tidyAside(plan.aside, plan.live).catch((err: unknown) => {
+          this.log.warn({ err, dir: plan.aside }, 'could not tidy the moved-aside directory');
+          return -1;
+        });
+        if (asideFiles === 0) plan.aside = null;
+      }
+      directories.push({ key: plan.key, path: plan.live, files: plan.snapshot.files.length, asideDir: plan.aside, asideFiles: Math.max(0, asideFiles) });
+    }
     report(100);
-    this.log.warn({ file: path, engine: this.handle.engine }, 'restore finished');
+    this.log.warn({ file: path, engine: this.handle.engine, directories }, 'restore finished');
+    return { warnings, directories };
+  }
+
+  /** Which registered directories this backup restores, and what the operator should be told about the rest. */
+  private restorePlan(path: string, manifest: Partial<Manifest> | null) {
+    const warnings: string[] = [];
+    const parsed = manifest?.directories === undefined ? null : snapshotsSchema.safeParse(manifest.directories);
+    const snapshots = parsed?.success ? parsed.data : null;
+    const plans: Array<{ key: string; live: string; snapshot: DirectorySnapshot; snapshotRoot: string; staging: string; aside: string | null }> = [];
+    if (!snapshots) {
+      if (this.dirs.length) {
+        warnings.push(
+          `このバックアップにはファイルの控えがありません（旧形式）。データベースだけを復元し、${this.dirs.map((d) => `${d.key} (${d.path})`).join('、')} はそのままです / ` +
+            `this backup has no file snapshot (made before they existed): the database is restored, ${this.dirs.map((d) => d.key).join(', ')} left as they are`,
+        );
+      }
+      return { plans, warnings };
+    }
+    for (const d of this.dirs) {
+      const snapshot = snapshots.find((s) => s.key === d.key);
+      if (!snapshot) {
+        warnings.push(`このバックアップには ${d.key} の控えがないため ${d.path} はそのままです / this backup has no snapshot of ${d.key}: ${d.path} left as it is`);
+        continue;
+      }
+      const staging = join(dirname(d.path), `.${basename(d.path)}.restore-${randomBytes(6).toString('hex')}.tmp`);
+      plans.push({ key: d.key, live: d.path, snapshot, snapshotRoot: join(`${path}.files`, d.key), staging, aside: null });
+    }
+    for (const s of snapshots) {
+      if (!this.dirs.some((d) => d.key === s.key)) {
+        warnings.push(`${s.key} の控えは復元していません（この環境に登録がありません） / the snapshot of ${s.key} was not restored: no such directory is registered here`);
+      }
+    }
+    return { plans, warnings };
+  }
+
+  /** `<dir>.before-restore-<JST stamp>`, with a counter if a restore in the same second made one. */
+  private asideName(live: string): string {
+    const base = `${live}.before-restore-${jstStamp(new Date())}`;
+    let name = base;
+    for (let i = 1; existsSync(name); i++) name = `${base}-${String(i).padStart(2, '0')}`;
+    return name;
+  }
+
+  /** Puts directories back as they were before a restore that failed (renames only). */
+  private async undoSwaps(plans: Array<{ live: string; staging: string; aside: string | null }>): Promise<void> {
+    for (const plan of plans) {
+      try {
+        await renameIfPresent(plan.live, plan.staging);
+        if (plan.aside) await rename(plan.aside, plan.live);
+      } catch (err) {
+        this.log.error({ err, dir: plan.live, aside: plan.aside }, 'could not put the directory back after a failed restore');
+      }
+    }
   }
 
   private async restoreSqlite(path: string, report: (pct: number) => void): Promise<void> {
@@ -578,7 +884,8 @@ export class BackupService {
   }
 
   /**
-   * Deletes all but the newest `generations` backups (with their .sha256 and .json files).
+   * Deletes all but the newest `generations` backups (with their .sha256 and .json files and
+   * their directory snapshots).
    * @example const deleted = await svc.prune()
    */
   prune(): Promise<string[]> {
@@ -586,12 +893,20 @@ export class BackupService {
       const all = await this.list();
       const doomed = all.slice(this.generations).map((b) => b.file);
       for (const file of doomed) {
-        await Promise.all([file, `${file}.sha256`, `${file}.json`].map((p) => rm(p, { force: true })));
+        // The data file goes first: a prune cut short leaves no listed backup without its snapshot.
+        await rm(file, { force: true });
+        await rm(`${file}.files`, { recursive: true, force: true });
+        await Promise.all([`${file}.sha256`, `${file}.json`].map((p) => rm(p, { force: true })));
+        this.manifests.delete(`${file}.json`);
       }
       if (doomed.length) this.log.info({ deleted: doomed.map((f) => basename(f)), kept: this.generations }, 'old backups pruned');
       return doomed;
     });
   }
+}
+
+function summarize(d: DirectorySnapshot): SnapshotSummary {
+  return { key: d.key, files: d.files.length, bytes: d.bytes, method: d.method };
 }
 
 /**

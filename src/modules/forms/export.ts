@@ -56,6 +56,18 @@ function compressorBacklog(sheet: unknown): number {
   return total;
 }
 
+function drainedOrClosed(w: PassThrough): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      w.off('drain', done);
+      w.off('close', done);
+      resolve();
+    };
+    w.on('drain', done);
+    w.on('close', done);
+  });
+}
+
 function numberOf(a: { value: string; detail: string } | undefined): number | string {
   if (!a) return '';
   const n = parseJson<{ number?: number }>(a.detail, {}).number;
@@ -104,7 +116,14 @@ export async function* responsesXlsx(rows: AsyncIterable<ExportRow>, questions: 
         // in memory stays small whatever the row count.
         if (++written % 50 === 0) {
           await setImmediate();
-          while (!out.destroyed && (out.writableNeedDrain || compressorBacklog(sheet) > 256 * 1024)) await setImmediate();
+          for (;;) {
+            if (out.destroyed) return;
+            // A slow download: sleep until it takes more (no spinning).
+            if (out.writableNeedDrain) await drainedOrClosed(out);
+            // Otherwise the compressor is working; give it turns until its input is small again.
+            else if (compressorBacklog(sheet) > 256 * 1024) await setImmediate();
+            else break;
+          }
         }
       }
       sheet.commit();

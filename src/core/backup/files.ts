@@ -1,0 +1,259 @@
+/**
+ * Snapshots of file directories (the media library) next to a database backup: hard links where
+ * the backup directory shares the filesystem (the files never change after they are written, so a
+ * link is a full copy at no cost), copies elsewhere; and the restore side — staging a directory
+ * from a snapshot and swapping it in with renames.
+ */
+import { constants } from 'node:fs';
+import { copyFile, link, lstat, mkdir, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { sha256File } from './hash.js';
+
+/** One file of a snapshot as the manifest records it; `path` is relative, with `/` separators. */
+export interface SnapshotFile {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+/** A directory's snapshot in a backup manifest. */
+export interface DirectorySnapshot {
+  key: string;
+  /** Where the directory was when the backup was taken (restore uses the path registered now). */
+  source: string;
+  /** 'link' when every file is a hard link to the original, otherwise 'copy'. */
+  method: 'link' | 'copy';
+  bytes: number;
+  files: SnapshotFile[];
+}
+
+interface FoundFile {
+  rel: string;
+  size: number;
+  dev: bigint;
+  ino: bigint;
+}
+
+/** Regular files under `root`, sorted by relative path; a missing root has none. Symlinks and other kinds are listed apart. */
+export async function listFiles(root: string): Promise<{ files: FoundFile[]; others: string[] }> {
+  const files: FoundFile[] = [];
+  const others: string[] = [];
+  const walk = async (dir: string, prefix: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (e) {
+      // The root may not exist yet, and a folder may vanish while the application runs.
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    for (const entry of entries) {
+      const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+      const abs = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(abs, rel);
+      else if (entry.isFile()) {
+        const st = await lstat(abs, { bigint: true }).catch(() => null);
+        if (st?.isFile()) files.push({ rel, size: Number(st.size), dev: st.dev, ino: st.ino });
+      } else others.push(rel);
+    }
+  };
+  await walk(root, '');
+  files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  others.sort();
+  return { files, others };
+}
+
+/** A manifest path that stays inside its directory: relative, no empty, `.` or `..` segments. */
+export function safeRelative(rel: string): boolean {
+  return rel.length > 0 && !rel.startsWith('/') && !rel.includes('\0') && rel.split('/').every((s) => s !== '' && s !== '.' && s !== '..');
+}
+
+const at = (root: string, rel: string) => join(root, ...rel.split('/'));
+
+const LINK_UNSUPPORTED = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/**
+ * Puts `src` at `dst` as a hard link, or copies it (reflink where the filesystem can) when a link
+ * cannot be made. `mode.link` turns false after the first refusal so the rest do not retry.
+ */
+async function place(src: string, dst: string, mode: { link: boolean }): Promise<'link' | 'copy'> {
+  if (mode.link) {
+    try {
+      await link(src, dst);
+      return 'link';
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? '';
+      // EMLINK: this one inode has too many links; the next may not.
+      if (LINK_UNSUPPORTED.has(code)) mode.link = false;
+      else if (code !== 'EMLINK') throw e;
+    }
+  }
+  await copyFile(src, dst, constants.COPYFILE_FICLONE);
+  return 'copy';
+}
+
+/**
+ * Builds the snapshot of one live directory in `target`. `pass()` runs before and after the
+ * database dump: every row in the dump was committed after its files were complete, so the union
+ * of the two passes holds every file the dump names (plus perhaps a few it does not, which is harmless).
+ */
+export class SnapshotWriter {
+  private readonly placed = new Map<string, { how: 'link' | 'copy'; size: number }>();
+  private readonly mode = { link: true };
+
+  constructor(
+    readonly key: string,
+    readonly source: string,
+    readonly target: string,
+  ) {}
+
+  async pass(): Promise<void> {
+    await mkdir(this.target, { recursive: true });
+    const { files } = await listFiles(this.source);
+    const made = new Set<string>();
+    for (const f of files) {
+      const before = this.placed.get(f.rel);
+      // A copy taken while the file was still being written is shorter; a link always sees the final bytes.
+      if (before && (before.how === 'link' || before.size === f.size)) continue;
+      const dst = at(this.target, f.rel);
+      const folder = dirname(dst);
+      if (!made.has(folder)) {
+        await mkdir(folder, { recursive: true });
+        made.add(folder);
+      }
+      try {
+        if (before) await rm(dst, { force: true });
+        this.placed.set(f.rel, { how: await place(at(this.source, f.rel), dst, this.mode), size: f.size });
+      } catch (e) {
+        // Deleted between listing and linking: it is simply not in this backup.
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+    }
+  }
+
+  /**
+   * Hashes the snapshot. A file that is the same inode as in the previous backup's snapshot keeps
+   * the hash recorded then, so a daily backup of an unchanged library reads almost nothing.
+   */
+  async finish(previous: { root: string; files: SnapshotFile[] } | null, onBytes: (bytes: number, total: number) => void): Promise<DirectorySnapshot> {
+    const { files } = await listFiles(this.target);
+    const earlier = new Map((previous?.files ?? []).map((f) => [f.path, f]));
+    const total = files.reduce((n, f) => n + f.size, 0);
+    let done = 0;
+    const out: SnapshotFile[] = [];
+    for (const f of files) {
+      let sha256: string | null = null;
+      const old = earlier.get(f.rel);
+      if (previous && old && old.bytes === f.size) {
+        const st = await lstat(at(previous.root, f.rel), { bigint: true }).catch(() => null);
+        if (st && st.ino === f.ino && st.dev === f.dev) sha256 = old.sha256;
+      }
+      sha256 ??= await sha256File(at(this.target, f.rel));
+      out.push({ path: f.rel, bytes: f.size, sha256 });
+      done += f.size;
+      onBytes(done, total);
+    }
+    const method = [...this.placed.values()].every((p) => p.how === 'link') ? 'link' : 'copy';
+    return { key: this.key, source: this.source, method, bytes: total, files: out };
+  }
+}
+
+/**
+ * Compares a snapshot on disk with its manifest entry: every file present with its size and
+ * SHA-256, nothing else there. Returns the problems found (empty when intact).
+ */
+export async function checkSnapshot(root: string, snapshot: DirectorySnapshot, onBytes: (bytes: number) => void): Promise<string[]> {
+  const problems: string[] = [];
+  const { files, others } = await listFiles(root);
+  const present = new Map(files.map((f) => [f.rel, f]));
+  const expected = new Set<string>();
+  for (const f of snapshot.files) {
+    const name = `${snapshot.key}/${f.path}`;
+    if (!safeRelative(f.path)) {
+      problems.push(`${name}: 不正なパス / invalid path`);
+      continue;
+    }
+    expected.add(f.path);
+    const found = present.get(f.path);
+    if (!found) problems.push(`${name}: ファイルがありません / missing`);
+    else if (found.size !== f.bytes) problems.push(`${name}: サイズ不一致 / size ${found.size}, expected ${f.bytes}`);
+    else if ((await sha256File(at(root, f.path))) !== f.sha256) problems.push(`${name}: チェックサム不一致 / checksum mismatch`);
+    onBytes(f.bytes);
+  }
+  for (const f of files) if (!expected.has(f.rel)) problems.push(`${snapshot.key}/${f.rel}: 一覧にないファイル / not in the manifest`);
+  for (const o of others) problems.push(`${snapshot.key}/${o}: 通常のファイルではありません / not a regular file`);
+  return problems;
+}
+
+/**
+ * Fills `staging` with the snapshot's files. A file the live directory still holds unchanged (the
+ * same inode, or the same bytes) is linked from there; only the rest come from the backup.
+ */
+export async function stageSnapshot(snapshotRoot: string, snapshot: DirectorySnapshot, live: string, staging: string, onFile: () => void): Promise<void> {
+  const mode = { link: true };
+  await mkdir(staging, { recursive: true });
+  const made = new Set<string>();
+  for (const f of snapshot.files) {
+    const dst = at(staging, f.path);
+    const folder = dirname(dst);
+    if (!made.has(folder)) {
+      await mkdir(folder, { recursive: true });
+      made.add(folder);
+    }
+    const fromBackup = at(snapshotRoot, f.path);
+    const current = at(live, f.path);
+    const [cur, snap] = await Promise.all([lstat(current, { bigint: true }).catch(() => null), lstat(fromBackup, { bigint: true })]);
+    let source = fromBackup;
+    if (cur?.isFile() && Number(cur.size) === f.bytes) {
+      if ((cur.ino === snap.ino && cur.dev === snap.dev) || (await sha256File(current)) === f.sha256) source = current;
+    }
+    await place(source, dst, source === current ? { link: true } : mode);
+    onFile();
+  }
+}
+
+/**
+ * After the swap, removes from the moved-aside directory every file the restored directory holds
+ * as the same inode (staging linked it from there), then the empty folders. What stays is what was
+ * added or changed after the backup. Returns how many files stayed.
+ */
+export async function tidyAside(aside: string, restored: string): Promise<number> {
+  const { files, others } = await listFiles(aside);
+  let kept = others.length;
+  for (const f of files) {
+    const now = await lstat(at(restored, f.rel), { bigint: true }).catch(() => null);
+    if (now && now.ino === f.ino && now.dev === f.dev) await unlink(at(aside, f.rel));
+    else kept++;
+  }
+  await removeEmptyFolders(aside);
+  return kept;
+}
+
+/** Removes empty folders bottom-up, `dir` itself included; returns whether `dir` is gone. */
+async function removeEmptyFolders(dir: string): Promise<boolean> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return false;
+  }
+  let left = 0;
+  for (const e of entries) {
+    if (e.isDirectory() && (await removeEmptyFolders(join(dir, e.name)))) continue;
+    left++;
+  }
+  if (left > 0) return false;
+  await rmdir(dir).catch(() => undefined);
+  return true;
+}
+
+/** Moves `from` to `to` when it exists; returns whether it did. */
+export async function renameIfPresent(from: string, to: string): Promise<boolean> {
+  try {
+    await rename(from, to);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+}
