@@ -2,7 +2,7 @@ import { defineModule } from '../../core/module.js';
 import type { Platform } from '../../core/platform.js';
 import { consoleActor } from '../../core/permissions/index.js';
 import { cmsMigrations } from './migrations.js';
-import { PageService } from './pages.js';
+import { PageService, type ContentChange } from './pages.js';
 import { RenderCache } from './render-cache.js';
 import { SiteService } from './sites.js';
 import { SearchIndex } from './search/index.js';
@@ -41,7 +41,7 @@ export function cmsOf(p: Platform): CmsServices {
     services.set(p, s);
     for (const f of cmsFeatures) f.install?.(s, p);
     // Other nodes learn of a change through PostgreSQL; until the listener runs, nothing is cached.
-    let announce: (siteId: number) => Promise<void> = async () => undefined;
+    let announce: (change: ContentChange) => Promise<void> = async () => undefined;
     cache.enabled = p.database.engine !== 'postgres';
     void startClusterSync(p, cache)
       .then((fn) => {
@@ -49,8 +49,8 @@ export function cmsOf(p: Platform): CmsServices {
       })
       .catch((err) => p.log.error({ err }, 'cms change listener could not start; render cache stays off'));
     pages.onChange(async (change) => {
-      cache.clearSite(change.siteId);
-      await announce(change.siteId);
+      cache.invalidate(change);
+      await announce(change);
     });
   }
   return s;

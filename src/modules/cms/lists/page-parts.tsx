@@ -1,3 +1,4 @@
+import { LIST_TAG } from '../render-cache.js';
 /** The pieces lists add to public pages: the RSS links in the head, the lists after the body, the stylesheet. */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,8 @@ export function installPageParts(cms: CmsServices, p: Platform, lists: ListServi
     cms.parts.addAfterBody(async (ctx) => {
       const found = await listsFor(ctx);
       if (!found.length) return null;
+      // A page showing an automatic list must be cleared whenever any page changes.
+      cms.cache.dependOn(ctx.c, LIST_TAG);
       const labels = await labelsFor(p, cms, ctx.site, { departments: found.some((l) => l.columns.includes('department')) });
       const blocks = await Promise.all(
         found.map(async (list) => {
