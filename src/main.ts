@@ -165,6 +165,12 @@ export async function startServer(platform: Platform, opts: { handleSignals?: bo
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: platform.app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
   });
+  // Idle keep-alive connections stay open longer than clients and proxies keep theirs (nginx,
+  // load balancers, fetch: 60 s or less), so the server is not the side that closes a socket
+  // the instant a client reuses it (ECONNRESET on the client).
+  const http = server as unknown as { keepAliveTimeout: number; headersTimeout: number };
+  http.keepAliveTimeout = 65_000;
+  http.headersTimeout = 66_000;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   if (config.JOBS_ENABLED) platform.jobs.start();
