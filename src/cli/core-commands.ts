@@ -24,6 +24,7 @@ export const coreCliCommands: CliCommand[] = [
       const pruned = await p.backup.prune();
       await p.audit.record({ action: 'backup.run', summary: `バックアップを取得しました（CLI）: ${info.file}`, targetType: 'backup', targetId: info.file.split('/').pop() ?? null });
       console.log(`${info.file}\nsha256 ${info.sha256}  ${info.bytes} bytes`);
+      for (const d of info.directories ?? []) console.log(`${d.key}: ${d.files} files, ${d.bytes} bytes (${d.method === 'link' ? 'hard links' : 'copies'})`);
       if (pruned.length) console.log(`古い世代を削除 / pruned: ${pruned.length}`);
     },
   },
@@ -47,17 +48,18 @@ export const coreCliCommands: CliCommand[] = [
         return 2;
       }
       try {
-        const check = await p.backup.verify(file);
-        if (!check.ok) {
-          console.error(`チェックサムが一致しません。復元を中止しました / checksum mismatch, nothing restored\n expected ${check.expected}\n actual   ${check.actual}`);
-          return 1;
-        }
         await p.jobs.stop();
-        await p.backup.restore(file, { onProgress: progressPrinter('restore') });
+        // restore() verifies the database file and every snapshot file before it changes anything.
+        const result = await p.backup.restore(file, { onProgress: progressPrinter('restore') });
+        for (const w of result.warnings) console.error(`注意 / warning: ${w}`);
+        for (const d of result.directories) {
+          console.log(`${d.key}: ${d.files} files → ${d.path}${d.asideDir ? `\n  バックアップ後に追加されたファイル ${d.asideFiles} 件を移動 / ${d.asideFiles} files added after the backup moved to ${d.asideDir}` : ''}`);
+        }
         console.log('復元しました / restored');
         return 0;
       } catch (e) {
         if (e instanceof BackupError) {
+          if (e.code === 'checksum_mismatch' || e.code === 'files_mismatch') console.error('チェックサムが一致しません。復元を中止しました / checksum mismatch, nothing restored');
           console.error(e.message);
           return 1;
         }

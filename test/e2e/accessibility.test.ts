@@ -110,7 +110,7 @@ describeE2E('accessibility of every page template', (engine) => {
     await loginAs(pg, admin.loginId, admin.password);
     expect(new URL(pg.url()).pathname).toBe('/admin');
     const nav = pg.getByRole('navigation', { name: '管理メニュー' });
-    expect(await nav.getByRole('link').allTextContents()).toEqual(['ダッシュボード', 'ページ管理', 'ユーザ管理', '権限グループ', '組織', '操作ログ', 'ジョブ', '送信メール', '業務カレンダー', 'バックアップ', 'メンテナンス告知', 'アカウント設定']);
+    expect(await nav.getByRole('link').allTextContents()).toEqual(['ダッシュボード', 'ページ管理', '承認待ち', 'メディアライブラリ', 'フォーム', 'ユーザ管理', '権限グループ', '組織', '操作ログ', 'ジョブ', '送信メール', '業務カレンダー', 'バックアップ', 'メンテナンス告知', 'アカウント設定']);
 
     const mailId = await p.mail.send({ to: 'a11y-notice@example.lg.jp', subject: 'お知らせの確認', text: '本文の1行目\n本文の2行目', category: 'test' });
     await p.jobs.drain();
@@ -190,7 +190,7 @@ describeE2E('accessibility of every page template', (engine) => {
     await loginAs(pg, editor.loginId, editor.password);
     expect(new URL(pg.url()).pathname).toBe('/admin');
     const nav = pg.getByRole('navigation', { name: '管理メニュー' });
-    expect(await nav.getByRole('link').allTextContents()).toEqual(['ダッシュボード', 'ページ管理', 'アカウント設定']);
+    expect(await nav.getByRole('link').allTextContents()).toEqual(['ダッシュボード', 'ページ管理', '承認待ち', 'メディアライブラリ', 'フォーム', 'アカウント設定']);
     await checkA11y(pg, 'dashboard (editor)');
     expect(await visit(pg, '/admin/account')).toBe(200);
     await checkA11y(pg, 'account (editor)');

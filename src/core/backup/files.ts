@@ -30,6 +30,7 @@ export interface DirectorySnapshot {
 interface FoundFile {
   rel: string;
   size: number;
+  mtimeMs: number;
   dev: bigint;
   ino: bigint;
 }
@@ -53,7 +54,7 @@ export async function listFiles(root: string): Promise<{ files: FoundFile[]; oth
       if (entry.isDirectory()) await walk(abs, rel);
       else if (entry.isFile()) {
         const st = await lstat(abs, { bigint: true }).catch(() => null);
-        if (st?.isFile()) files.push({ rel, size: Number(st.size), dev: st.dev, ino: st.ino });
+        if (st?.isFile()) files.push({ rel, size: Number(st.size), mtimeMs: Number(st.mtimeMs), dev: st.dev, ino: st.ino });
       } else others.push(rel);
     }
   };
@@ -96,6 +97,8 @@ async function place(src: string, dst: string, mode: { link: boolean }): Promise
  * Builds the snapshot of one live directory in `target`. `pass()` runs before and after the
  * database dump: every row in the dump was committed after its files were complete, so the union
  * of the two passes holds every file the dump names (plus perhaps a few it does not, which is harmless).
+ * When the backups are on another filesystem, a file the previous snapshot already copied (same
+ * name and size, not modified since) is linked from there, so only new files are copied each day.
  */
 export class SnapshotWriter {
   private readonly placed = new Map<string, { how: 'link' | 'copy'; size: number }>();
@@ -105,7 +108,21 @@ export class SnapshotWriter {
     readonly key: string,
     readonly source: string,
     readonly target: string,
+    private readonly previousRoot: string | null = null,
   ) {}
+
+  private async linkFromPrevious(f: FoundFile, dst: string): Promise<boolean> {
+    if (this.mode.link || !this.previousRoot) return false;
+    const prev = at(this.previousRoot, f.rel);
+    const st = await lstat(prev).catch(() => null);
+    if (!st?.isFile() || st.size !== f.size || f.mtimeMs > st.mtimeMs) return false;
+    try {
+      await link(prev, dst);
+      return true;
+    } catch {
+      return false;
+    }
+  }
 
   async pass(): Promise<void> {
     await mkdir(this.target, { recursive: true });
@@ -123,7 +140,8 @@ export class SnapshotWriter {
       }
       try {
         if (before) await rm(dst, { force: true });
-        this.placed.set(f.rel, { how: await place(at(this.source, f.rel), dst, this.mode), size: f.size });
+        const how = !before && (await this.linkFromPrevious(f, dst)) ? 'copy' : await place(at(this.source, f.rel), dst, this.mode);
+        this.placed.set(f.rel, { how, size: f.size });
       } catch (e) {
         // Deleted between listing and linking: it is simply not in this backup.
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;

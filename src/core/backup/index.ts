@@ -267,9 +267,9 @@ function counter(total: number, report: (fraction: number) => void): Transform {
 /**
  * Daily, multi-generation backups and one-command restore for SQLite and PostgreSQL, with the
  * file directories features register (the media library). Each backup `X` has `X.sha256`
- * (sha256sum format), `X.json` (manifest) and, when directories are registered, `X.files/<key>/`
- * (hard links, or copies on another filesystem) whose every file the manifest lists with its
- * SHA-256; the .sha256 file then also covers `X.json`.
+ * (sha256sum format) and `X.json` (manifest) next to it; when directories are registered, also
+ * `X.files/<key>/` (hard links, or copies on another filesystem), each file listed in the manifest
+ * with its size and SHA-256, and `X.files.sha256` covering the manifest and every snapshot file.
  * @example
  * const svc = new BackupService({ handle, dir: './data/backups', generations: 7, log })
  * svc.addDirectory({ key: 'media', path: './data/media' })
@@ -349,8 +349,9 @@ export class BackupService {
     const { path, manifestPath } = await this.reserveName(created, reason, engine);
     const partial = `${path}.partial`;
     const filesRoot = `${path}.files`;
-    const writers = this.dirs.map((d) => new SnapshotWriter(d.key, d.path, join(filesRoot, d.key)));
     try {
+      const previous = this.dirs.length ? await this.previousSnapshots() : new Map<string, { root: string; files: DirectorySnapshot['files'] }>();
+      const writers = this.dirs.map((d) => new SnapshotWriter(d.key, d.path, join(filesRoot, d.key), previous.get(d.key)?.root ?? null));
       // Files are linked before and after the dump (see SnapshotWriter): the dump never names a missing file.
       for (const w of writers) await w.pass();
       const dumpReport = writers.length ? scaled(report, 5, 85) : report;
@@ -361,7 +362,6 @@ export class BackupService {
       if (writers.length) {
         for (const w of writers) await w.pass();
         report(88);
-        const previous = await this.previousSnapshots();
         directories = [];
         for (const [i, w] of writers.entries()) {
           const part = scaled(report, 88 + (11 * i) / writers.length, 88 + (11 * (i + 1)) / writers.length);
@@ -381,10 +381,14 @@ export class BackupService {
         ...(directories ? { directories } : {}),
       };
       const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
-      // The manifest's own line makes the checksum file cover the list of snapshot files too.
-      const manifestLine = directories ? `${createHash('sha256').update(manifestText).digest('hex')}  ${name}.json\n` : '';
       await writeFile(manifestPath, manifestText);
-      await writeFile(`${path}.sha256`, `${sha256}  ${name}\n${manifestLine}`);
+      if (directories) {
+        // X.files.sha256 covers the manifest (the list of files) and, for `sha256sum -c`, every snapshot file.
+        const lines = [`${createHash('sha256').update(manifestText).digest('hex')}  ${name}.json`];
+        for (const d of directories) for (const f of d.files) lines.push(`${f.sha256}  ${name}.files/${d.key}/${f.path}`);
+        await writeFile(`${path}.files.sha256`, `${lines.join('\n')}\n`);
+      }
+      await writeFile(`${path}.sha256`, `${sha256}  ${name}\n`);
       // The data file appears under its final name last, so a listed backup is always complete.
       await rename(partial, path);
       report(100);
@@ -392,7 +396,7 @@ export class BackupService {
       this.log.info({ file: path, bytes: st.size, sha256, engine, directories: summary }, 'backup written');
       return { file: path, createdAt: manifest.createdAt, engine, bytes: st.size, sha256, reason, ...(summary ? { directories: summary } : {}) };
     } catch (e) {
-      await Promise.all([partial, `${path}.sha256`, manifestPath].map((p) => rm(p, { force: true })));
+      await Promise.all([partial, `${path}.sha256`, manifestPath, `${filesRoot}.sha256`].map((p) => rm(p, { force: true })));
       await rm(filesRoot, { recursive: true, force: true });
       this.log.error({ err: e, file: path }, 'backup failed');
       throw e;
@@ -417,7 +421,7 @@ export class BackupService {
     const names = await readdir(this.dir);
     let counter = 0;
     for (const n of names) {
-      const p = parseName(n.replace(/\.(sha256|json|partial|files)$/, ''));
+      const p = parseName(n.replace(/(\.(sha256|json|partial|files))+$/, ''));
       if (p && p.stamp === stamp) counter = Math.max(counter, p.counter + 1);
     }
     for (;; counter++) {
@@ -557,9 +561,9 @@ export class BackupService {
     }
   }
 
-  /** The hash recorded for the manifest in the .sha256 file (its second line), if any. */
+  /** The manifest's hash as recorded in `X.files.sha256`, if there is one. */
   private async readManifestChecksum(file: string): Promise<string | null> {
-    const text = await readFile(`${file}.sha256`, 'utf8').catch(() => '');
+    const text = await readFile(`${file}.files.sha256`, 'utf8').catch(() => '');
     const name = `${basename(file)}.json`;
     for (const line of text.split('\n')) {
       const m = /^([0-9a-f]{64}) [ *](.+)$/i.exec(line);
@@ -607,7 +611,7 @@ export class BackupService {
 
     const problems: string[] = [];
     const name = `${basename(path)}.json`;
-    if (manifestExpected === null) problems.push(`チェックサムファイルに ${name} の行がありません / the checksum file does not cover ${name}`);
+    if (manifestExpected === null) problems.push(`${basename(path)}.files.sha256 に ${name} の行がありません / ${basename(path)}.files.sha256 does not cover ${name}`);
     else if (manifestText === null || createHash('sha256').update(manifestText).digest('hex') !== manifestExpected) {
       problems.push(`${name} がチェックサムと一致しません / ${name} does not match its checksum`);
     }
@@ -661,7 +665,7 @@ export class BackupService {
         'checksum_missing',
       );
     }
-    if (!check.ok) {
+    if (check.expected !== check.actual) {
       throw new BackupError(
         `バックアップファイルが壊れているため復元しません（チェックサム不一致） / refusing to restore: checksum mismatch for ${basename(path)} (expected ${check.expected}, got ${check.actual})`,
         'checksum_mismatch',
@@ -673,6 +677,8 @@ export class BackupService {
         'files_mismatch',
       );
     }
+    // Read again rather than from the cache: this is the file verify just checked.
+    this.manifests.delete(`${path}.json`);
     const manifest = await this.readManifest(path);
     const fileEngine = manifest?.engine ?? parsed.engine;
     if (fileEngine !== this.handle.engine || parsed.engine !== this.handle.engine) {
@@ -896,7 +902,7 @@ export class BackupService {
         // The data file goes first: a prune cut short leaves no listed backup without its snapshot.
         await rm(file, { force: true });
         await rm(`${file}.files`, { recursive: true, force: true });
-        await Promise.all([`${file}.sha256`, `${file}.json`].map((p) => rm(p, { force: true })));
+        await Promise.all([`${file}.sha256`, `${file}.json`, `${file}.files.sha256`].map((p) => rm(p, { force: true })));
         this.manifests.delete(`${file}.json`);
       }
       if (doomed.length) this.log.info({ deleted: doomed.map((f) => basename(f)), kept: this.generations }, 'old backups pruned');

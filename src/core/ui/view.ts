@@ -35,6 +35,24 @@ export function viewOf(c: Context<AppEnv>): View {
   };
 }
 
+/**
+ * The view of a page shared by every visitor (public pages, cacheable): no CSRF token, so
+ * rendering it never sets the anonymous cookie. (Spreading viewOf() would call its getter.)
+ */
+export function publicViewOf(c: Context<AppEnv>): View {
+  const u = new URL(c.req.url);
+  return {
+    t: c.get('t'),
+    locale: c.get('locale'),
+    nonce: c.get('nonce'),
+    csrf: '',
+    actor: c.get('actor'),
+    path: u.pathname,
+    url: u.pathname + u.search,
+    notice: c.get('maintenanceNotice') ?? null,
+  };
+}
+
 /** Menu entries the actor may see, in order. */
 export function visibleMenu(menu: MenuEntry[], actor: Actor | null): MenuEntry[] {
   return menu

@@ -7,14 +7,14 @@ import { requestMeta } from '../../core/http/app.js';
 import { readForm, str, type FormValues } from '../../core/http/validate.js';
 import { renderError } from '../../core/http/errors.js';
 import { AdminLayout } from '../../core/ui/layout.js';
-import { viewOf, formatDateTime, type View } from '../../core/ui/view.js';
+import { viewOf, formatDateTime, visibleMenu, type View } from '../../core/ui/view.js';
 import { Csrf, ErrorSummary, Notice, TextField, TextArea, SelectField, type FieldErrors } from '../../core/ui/forms.js';
 import { InputError } from '../../core/errors.js';
 import type { Actor } from '../../core/permissions/index.js';
 import { actorOf, requirePermission } from '../admin/guards.js';
 import { checkAccessibility, hasBlockingIssues, type A11yIssue } from './content/index.js';
 import { EditorScripts, RichTextField } from './editor/bundle.js';
-import type { CmsServices } from './index.js';
+import { cmsToolLinks, type CmsServices } from './index.js';
 import { StaleDraftError, type CmsNode } from './pages.js';
 import type { EditorContext } from './parts.js';
 import { parseJson } from '../../core/db/index.js';
@@ -113,7 +113,14 @@ export function mountCmsAdminRoutes(app: Hono<AppEnv>, p: Platform, cms: CmsServ
       <AdminLayout v={v} title="ページ管理" menu={p.menu}>
         {c.req.query('saved') ? <Notice kind="success"><p>{v.t('common.saved')}</p></Notice> : null}
         {c.req.query('trashed') ? <Notice kind="success"><p>ごみ箱に移しました。ごみ箱から元に戻せます。</p></Notice> : null}
-        <p class="actions"><a href="/admin/cms/log">操作ログ</a></p>
+        <nav aria-labelledby="cms-tools-title" class="cms-tools">
+          <h2 id="cms-tools-title">サイトの管理</h2>
+          <ul class="actions">
+            {visibleMenu(cmsToolLinks(), v.actor).map((m) => (
+              <li><a href={m.href}>{v.t(m.label)}</a></li>
+            ))}
+          </ul>
+        </nav>
         {trees.map(({ site, nodes }) => (
           <section aria-labelledby={`site-${site.id}`}>
             <h2 id={`site-${site.id}`}>{site.name}</h2>

@@ -12,7 +12,7 @@ import type { Child } from 'hono/jsx';
 import { Parser } from 'htmlparser2';
 import type { AppEnv } from '../../core/http/types.js';
 import { SiteFrame, siteOrigin } from './frame.js';
-import { viewOf } from '../../core/ui/view.js';
+import { publicViewOf } from '../../core/ui/view.js';
 import type { CmsNode, PageService } from './pages.js';
 import type { CmsServices } from './index.js';
 import { arrangeSitemap, listedInXml, visibleInHtml, type SitemapEntry } from './seo/sitemap.js';
@@ -173,7 +173,7 @@ export async function feedsRoute(c: Context<AppEnv>, site: Site, cms: CmsService
   }
 
   const tree = visibleInHtml(await arranged(site, cms));
-  const v = { ...viewOf(c), csrf: '' };
+  const v = publicViewOf(c);
   const prefix = site.pathPrefix;
   const page = (
     <SiteFrame c={c} v={v} site={site} title="サイトマップ" head={<FeedLink site={site} />}>

@@ -1,4 +1,4 @@
-import { defineModule } from '../../core/module.js';
+import { defineModule, type MenuEntry } from '../../core/module.js';
 import type { Platform } from '../../core/platform.js';
 import { consoleActor } from '../../core/permissions/index.js';
 import { cmsMigrations } from './migrations.js';
@@ -24,6 +24,13 @@ export interface CmsServices {
   search: SearchIndex;
   /** Extension points the features plug into (page types, page and editor parts, publish hooks). */
   parts: CmsParts;
+}
+
+/** The CMS screens listed on the page manager (サイトの管理), each shown to holders of its permission. */
+export function cmsToolLinks(): MenuEntry[] {
+  return all((f) => f.adminMenu)
+    .filter((m) => !MAIN_MENU.has(m.href))
+    .sort((a, b) => (a.order ?? 100) - (b.order ?? 100));
 }
 
 const services = new WeakMap<Platform, CmsServices>();
@@ -56,6 +63,13 @@ export function cmsOf(p: Platform): CmsServices {
   return s;
 }
 
+/**
+ * Screens staff use daily stay in the main admin menu; the site administrators' screens (settings,
+ * routes, categories, lists, contacts, analytics, log) are listed on the page manager instead,
+ * so the menu stays short for Word-level staff.
+ */
+const MAIN_MENU = new Set(['/admin/cms/workflow', '/admin/cms/media']);
+
 const all = <T,>(pick: (f: (typeof cmsFeatures)[number]) => T[] | undefined): T[] => cmsFeatures.flatMap((f) => pick(f) ?? []);
 
 /**
@@ -87,7 +101,7 @@ export const cmsModule = defineModule({
     },
     ...all((f) => f.jobs?.(p)),
   ],
-  adminMenu: [{ label: 'nav.cms', href: '/admin/cms', permission: 'cms.edit', order: 10 }, ...all((f) => f.adminMenu)],
+  adminMenu: [{ label: 'nav.cms', href: '/admin/cms', permission: 'cms.edit', order: 10 }, ...all((f) => f.adminMenu).filter((m) => MAIN_MENU.has(m.href))],
   cli: all((f) => f.cli),
   routes(app, p) {
     const cms = cmsOf(p);

@@ -67,6 +67,14 @@ describePlatform('CMS pages on the public site', {}, (tp) => {
     expect((await client.get('/sites/testcity/kurashi/gomi', { 'if-none-match': etag })).status).toBe(304);
   });
 
+  it('public pages, search, sitemap and error pages set no cookie (shared caches may keep them; residents are not tracked)', async () => {
+    for (const path of ['/sites/testcity/', '/sites/testcity/kurashi/gomi', '/sites/testcity/search?q=ごみ', '/sites/testcity/sitemap', '/sites/testcity/no-such-page']) {
+      const res = await fetch(new URL(path, tp().baseUrl));
+      expect([200, 404]).toContain(res.status);
+      expect(res.headers.get('set-cookie'), path).toBeNull();
+    }
+  });
+
   it('withdraws a page temporarily (C-2-7): gone from the page and its folder list, back when shown again', async () => {
     const p = tp().platform;
     const cms = cmsOf(p);

@@ -26,7 +26,7 @@ export interface ContentChange {
 }
 
 /** Top-level addresses the site itself serves (search, sitemap, feeds). */
-const RESERVED_TOP_SLUGS = ['search', 'sitemap', 'feed', 'admin', 'assets', 'lang', 'preview', 'lists', 'events', 'map', 'category', 'media'];
+const RESERVED_TOP_SLUGS = ['search', 'sitemap', 'feed', 'admin', 'assets', 'lang', 'preview', 'lists', 'events', 'map', 'category', 'media', 'forms'];
 
 /** Where a trashed node's path moves, so its address is free for a new page meanwhile (slugs never start with '.'). */
 const trashPath = (rootId: number, path: string) => `/.trash/${rootId}${path}`;

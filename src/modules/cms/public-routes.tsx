@@ -4,7 +4,7 @@ import { raw } from 'hono/html';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppEnv } from '../../core/http/types.js';
 import { PublicLayout } from '../../core/ui/layout.js';
-import { viewOf } from '../../core/ui/view.js';
+import { publicViewOf } from '../../core/ui/view.js';
 import { parseJson } from '../../core/db/index.js';
 import type { CmsNode, CmsVersion } from './pages.js';
 import type { CmsServices } from './index.js';
@@ -18,7 +18,7 @@ import { feedsRoute, robotsRoute, FeedLink } from './feeds.js';
 export function siteErrorRenderer(sites: SiteService) {
   return async (c: Context<AppEnv>, status: ContentfulStatusCode, messageKey: string): Promise<Response> => {
     const resolved = await sites.resolve(c.req.header('host') ?? '', c.req.path).catch(() => null);
-    const v = { ...viewOf(c), csrf: '' };
+    const v = publicViewOf(c);
     const t = v.t;
     const site = resolved?.site;
     const title = (status === 404 ? t('error.notFound') : status >= 500 ? t('error.server') : t('error.badRequest')).replace(/[。.]$/, '');
@@ -60,7 +60,7 @@ export interface PageToRender {
 export async function renderPage(c: Context<AppEnv>, cms: CmsServices, site: Site, found: PageToRender, opts: { preview: boolean }): Promise<string> {
   const { node, version, ancestors } = found;
   const children = node.kind === 'folder' ? await cms.pages.publicChildren(node.id) : [];
-  const v = { ...viewOf(c), csrf: '' };
+  const v = publicViewOf(c);
   const prefix = site.pathPrefix;
   const isTop = node.path === '/';
   if (opts.preview) markPreview(c);

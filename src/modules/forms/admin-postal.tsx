@@ -45,7 +45,10 @@ export function mountPostalAdminRoutes(app: Hono<AppEnv>, p: Platform) {
     );
   };
 
-  app.get('/admin/forms/postal', guard, async (c) => c.html(await page(c)));
+  app.get('/admin/forms/postal', guard, async (c) => {
+    const imported = Number(c.req.query('imported'));
+    return c.html(await page(c, { imported: Number.isInteger(imported) && imported > 0 ? imported : undefined }));
+  });
 
   app.post('/admin/forms/postal', guard, async (c) => {
     const body = await c.req.parseBody();
@@ -53,7 +56,7 @@ export function mountPostalAdminRoutes(app: Hono<AppEnv>, p: Platform) {
     if (!file || typeof file === 'string' || file.size === 0) return c.html(await page(c, { errors: { file: 'CSVファイルを選んでください。' } }), 422);
     try {
       const n = await postal.importKenAll(Buffer.from(await file.arrayBuffer()), auditContext(c), file.name || 'upload');
-      return c.html(await page(c, { imported: n }));
+      return c.redirect(`/admin/forms/postal?imported=${n}`, 303);
     } catch (e) {
       if (e instanceof InputError) return c.html(await page(c, { errors: e.fields }), 422);
       throw e;

@@ -147,7 +147,7 @@ export function mountPublicFormRoutes(app: Hono<AppEnv>, p: Platform) {
   // Address completion for the script (no external service: the site's own KEN_ALL table).
   app.get('/forms/_postal/:code{[0-9]{7}}', async (c) => {
     const found = await postal.lookup(c.req.param('code'));
-    c.header('Cache-Control', 'public, max-age=86400');
+    c.header('Cache-Control', 'public, max-age=3600');
     return c.json(found ? { found: true, ...found } : { found: false });
   });
 

@@ -9,7 +9,7 @@ import type { Child } from 'hono/jsx';
 import ical from 'ical-generator';
 import type { AppEnv } from '../../../core/http/types.js';
 import type { Platform } from '../../../core/platform.js';
-import { viewOf } from '../../../core/ui/view.js';
+import { publicViewOf } from '../../../core/ui/view.js';
 import type { CmsServices } from '../index.js';
 import { SiteFrame, requestOrigin } from '../frame.js';
 import { FeedLink } from '../feeds.js';
@@ -165,7 +165,7 @@ export async function eventsPage(c: Context<AppEnv>, p: Platform, _cms: CmsServi
   const self = `${prefix}/events/`;
   const state = { month, view, category };
   const count = [...days.values()].reduce((n, d) => n + d.length, 0);
-  const v = { ...viewOf(c), csrf: '' };
+  const v = publicViewOf(c);
   const title = `イベントカレンダー（${monthLabel(month)}${category ? `・${category.name}` : ''}）`;
   const page: Child = (
     <SiteFrame c={c} v={v} site={site} title={title} head={<><FeedLink site={site} /><link rel="alternate" type="text/calendar" title={`${site.name} イベント`} href={`${self}calendar.ics`} /></>}>

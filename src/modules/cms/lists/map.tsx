@@ -9,7 +9,7 @@ import type { Child } from 'hono/jsx';
 import { raw } from 'hono/html';
 import type { AppEnv } from '../../../core/http/types.js';
 import type { Platform } from '../../../core/platform.js';
-import { viewOf } from '../../../core/ui/view.js';
+import { publicViewOf } from '../../../core/ui/view.js';
 import type { CmsServices } from '../index.js';
 import { SiteFrame } from '../frame.js';
 import { FeedLink } from '../feeds.js';
@@ -69,7 +69,7 @@ export async function mapPage(c: Context<AppEnv>, p: Platform, _cms: CmsServices
   const prefix = site.pathPrefix;
   const bundle = await buildMapBundle();
   const data: MapSpot[] = spots.map(({ item, spot }) => ({ id: item.nodeId, title: item.title, url: `${prefix}${item.path}`, lat: spot.lat, lng: spot.lng, address: spot.address }));
-  const v = { ...viewOf(c), csrf: '' };
+  const v = publicViewOf(c);
   const filtered = Boolean(category || q);
   const page: Child = (
     <SiteFrame c={c} v={v} site={site} title={filtered ? `スポットマップ（検索結果）` : 'スポットマップ'} head={<><FeedLink site={site} /><link rel="stylesheet" href={bundle.cssPath} /></>}>

@@ -8,7 +8,7 @@ import type { Context, Hono } from 'hono';
 import type { Child } from 'hono/jsx';
 import type { AppEnv } from '../../../core/http/types.js';
 import type { Platform } from '../../../core/platform.js';
-import { viewOf } from '../../../core/ui/view.js';
+import { publicViewOf } from '../../../core/ui/view.js';
 import type { CmsServices } from '../index.js';
 import { SiteFrame, requestOrigin } from '../frame.js';
 import { FeedLink } from '../feeds.js';
@@ -42,7 +42,7 @@ async function listPage(c: Context<AppEnv>, p: Platform, cms: CmsServices, lists
   const pages = Math.max(1, Math.ceil((window.total ?? 0) / LIST_PAGE_SIZE));
   if (pageNo > pages) return null;
   const labels = await labelsFor(p, cms, site, { departments: list.columns.includes('department') });
-  const v = { ...viewOf(c), csrf: '' };
+  const v = publicViewOf(c);
   const prefix = site.pathPrefix;
   const self = `${prefix}${listPagePath(list.id)}`;
   const trail = [

@@ -43,6 +43,8 @@ function install(cms: CmsServices, p: Platform): void {
   });
   const signer = new MediaUrlSigner(p.secretKey);
   perPlatform.set(p, { service, storage, signer });
+  // Backups keep the files with the rows that name them (H-18, D-01); restore puts both back together.
+  p.backup.addDirectory({ key: 'media', path: storage.root });
 
   // The live version's references are known in the same transaction that makes it public.
   cms.parts.onPublishTx(async (tx, { version }) => {

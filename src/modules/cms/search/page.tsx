@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { raw } from 'hono/html';
 import type { AppEnv } from '../../../core/http/types.js';
-import { viewOf } from '../../../core/ui/view.js';
+import { publicViewOf } from '../../../core/ui/view.js';
 import { SiteFrame } from '../frame.js';
 import type { Site } from '../sites.js';
 import type { SearchIndex, SearchResult } from './index.js';
@@ -47,7 +47,7 @@ export async function searchPage(c: Context<AppEnv>, site: Site, search: SearchI
     : filtered
       ? await search.browse({ siteId: site.id, types, categories, limit, offset })
       : { total: 0, hits: [] };
-  const v = { ...viewOf(c), csrf: '' };
+  const v = publicViewOf(c);
   const prefix = site.pathPrefix;
   const pages = Math.ceil(result.total / limit);
   const params = (n: number) => {

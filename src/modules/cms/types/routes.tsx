@@ -8,7 +8,7 @@ import type { Platform } from '../../../core/platform.js';
 import type { Actor } from '../../../core/permissions/index.js';
 import { Csrf, ErrorSummary, Notice, SelectField, TextArea, TextField, type FieldErrors } from '../../../core/ui/forms.js';
 import { AdminLayout } from '../../../core/ui/layout.js';
-import { viewOf } from '../../../core/ui/view.js';
+import { viewOf, publicViewOf } from '../../../core/ui/view.js';
 import { actorOf, requirePermission } from '../../admin/guards.js';
 import { SiteFrame } from '../frame.js';
 import type { CmsServices } from '../index.js';
@@ -352,7 +352,7 @@ export function mountTypesRoutes(app: Hono<AppEnv>, p: Platform, cms: CmsService
   }
 
   async function categoryIndex(c: Context<AppEnv>, cms: CmsServices, site: Site) {
-    const v = { ...viewOf(c), csrf: '' };
+    const v = publicViewOf(c);
     const list = await categories.list(site.id);
     c.header('Cache-Control', 'no-cache');
     return c.html(
@@ -397,7 +397,7 @@ export function mountTypesRoutes(app: Hono<AppEnv>, p: Platform, cms: CmsService
     const parent = cat.parentId === null ? undefined : all.find((x) => x.id === cat.parentId);
     const subs = all.filter((x) => x.parentId === cat.id);
     const typeLabel = new Map(cms.parts.pageTypes().map((t) => [t.key, t.label]));
-    const v = { ...viewOf(c), csrf: '' };
+    const v = publicViewOf(c);
     const base = `${site.pathPrefix}/category/${cat.slug}/`;
     const link = (n: number) => (n === 1 ? base : `${base}?page=${n}`);
     // Never cached: the list follows publish and withdrawal at once.
