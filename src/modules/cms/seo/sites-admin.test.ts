@@ -49,7 +49,7 @@ describePlatform('CMS site settings screen', { env: { RATE_LIMIT_LOGIN_PER_MINUT
   });
 
   it('lists the sites an administrator may configure, with links to each screen', async () => {
-    const menu = await admin.get('/admin');
+    const menu = await admin.get('/admin/cms');
     expect(menu.text).toContain('href="/admin/cms/sites"');
     expect(menu.text).toContain('href="/admin/cms/analytics"');
     const list = await admin.get('/admin/cms/sites');
