@@ -6,7 +6,7 @@
  */
 import { constants } from 'node:fs';
 import { copyFile, link, lstat, mkdir, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { sha256File } from './hash.js';
 
 /** One file of a snapshot as the manifest records it; `path` is relative, with `/` separators. */
@@ -35,33 +35,83 @@ interface FoundFile {
   ino: bigint;
 }
 
-/** Regular files under `root`, sorted by relative path; a missing root has none. Symlinks and other kinds are listed apart. */
-export async function listFiles(root: string): Promise<{ files: FoundFile[]; others: string[] }> {
-  const files: FoundFile[] = [];
-  const others: string[] = [];
-  const walk = async (dir: string, prefix: string): Promise<void> => {
-    let entries;
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch (e) {
-      // The root may not exist yet, and a folder may vanish while the application runs.
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw e;
-    }
-    for (const entry of entries) {
-      const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-      const abs = join(dir, entry.name);
-      if (entry.isDirectory()) await walk(abs, rel);
-      else if (entry.isFile()) {
-        const st = await lstat(abs, { bigint: true }).catch(() => null);
-        if (st?.isFile()) files.push({ rel, size: Number(st.size), mtimeMs: Number(st.mtimeMs), dev: st.dev, ino: st.ino });
-      } else others.push(rel);
+/**
+ * Runs `fn` over the items a few at a time: a library is many small files, and one file system
+ * call at a time leaves the disk and libuv's threads idle. Waits for every started call before
+ * throwing the first error, so a caller cleaning up never races a call still in flight.
+ */
+export async function eachLimited<T>(items: readonly T[], fn: (item: T) => Promise<void>, limit = 8): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
     }
   };
-  await walk(root, '');
-  files.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  const results = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
+}
+
+const byRel = (a: { rel: string }, b: { rel: string }) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0);
+
+/**
+ * Regular files under `root`, sorted by relative path; a missing root has none. Symlinks and other
+ * kinds are listed apart; `folders` holds every folder below the root, shallowest first.
+ */
+export async function listFiles(root: string): Promise<{ files: FoundFile[]; others: string[]; folders: string[] }> {
+  const found: Array<{ rel: string; abs: string }> = [];
+  const others: string[] = [];
+  const folders: string[] = [];
+  let level = [{ rel: '', abs: root }];
+  while (level.length) {
+    if (level[0]!.rel) folders.push(...level.map((d) => d.abs));
+    const below: typeof level = [];
+    await eachLimited(level, async (dir) => {
+      let entries;
+      try {
+        entries = await readdir(dir.abs, { withFileTypes: true });
+      } catch (e) {
+        // The root may not exist yet, and a folder may vanish while the application runs.
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw e;
+      }
+      for (const entry of entries) {
+        const item = { rel: dir.rel ? `${dir.rel}/${entry.name}` : entry.name, abs: join(dir.abs, entry.name) };
+        if (entry.isDirectory()) below.push(item);
+        else if (entry.isFile()) found.push(item);
+        else others.push(item.rel);
+      }
+    });
+    level = below;
+  }
+  const files: FoundFile[] = [];
+  await eachLimited(found, async (f) => {
+    const st = await lstat(f.abs, { bigint: true }).catch(() => null);
+    if (st?.isFile()) files.push({ rel: f.rel, size: Number(st.size), mtimeMs: Number(st.mtimeMs), dev: st.dev, ino: st.ino });
+  });
+  files.sort(byRel);
   others.sort();
-  return { files, others };
+  return { files, others, folders };
+}
+
+/** mkdir -p, once per folder however many files go into it at the same time. */
+function folderMaker(): (folder: string) => Promise<void> {
+  const made = new Map<string, Promise<unknown>>();
+  return async (folder) => {
+    let p = made.get(folder);
+    if (!p) {
+      p = mkdir(folder, { recursive: true });
+      made.set(folder, p);
+    }
+    await p;
+  };
 }
 
 /** A manifest path that stays inside its directory: relative, no empty, `.` or `..` segments. */
@@ -127,17 +177,16 @@ export class SnapshotWriter {
   async pass(): Promise<void> {
     await mkdir(this.target, { recursive: true });
     const { files } = await listFiles(this.source);
-    const made = new Set<string>();
-    for (const f of files) {
+    const folder = folderMaker();
+    // A copy taken while the file was still being written is shorter; a link always sees the final bytes.
+    const todo = files.filter((f) => {
       const before = this.placed.get(f.rel);
-      // A copy taken while the file was still being written is shorter; a link always sees the final bytes.
-      if (before && (before.how === 'link' || before.size === f.size)) continue;
+      return !before || (before.how === 'copy' && before.size !== f.size);
+    });
+    await eachLimited(todo, async (f) => {
+      const before = this.placed.get(f.rel);
       const dst = at(this.target, f.rel);
-      const folder = dirname(dst);
-      if (!made.has(folder)) {
-        await mkdir(folder, { recursive: true });
-        made.add(folder);
-      }
+      await folder(dirname(dst));
       try {
         if (before) await rm(dst, { force: true });
         const how = !before && (await this.linkFromPrevious(f, dst)) ? 'copy' : await place(at(this.source, f.rel), dst, this.mode);
@@ -146,7 +195,7 @@ export class SnapshotWriter {
         // Deleted between listing and linking: it is simply not in this backup.
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       }
-    }
+    });
   }
 
   /**
@@ -158,19 +207,19 @@ export class SnapshotWriter {
     const earlier = new Map((previous?.files ?? []).map((f) => [f.path, f]));
     const total = files.reduce((n, f) => n + f.size, 0);
     let done = 0;
-    const out: SnapshotFile[] = [];
-    for (const f of files) {
+    const hashes = new Map<string, string>();
+    await eachLimited(files, async (f) => {
       let sha256: string | null = null;
       const old = earlier.get(f.rel);
       if (previous && old && old.bytes === f.size) {
         const st = await lstat(at(previous.root, f.rel), { bigint: true }).catch(() => null);
         if (st && st.ino === f.ino && st.dev === f.dev) sha256 = old.sha256;
       }
-      sha256 ??= await sha256File(at(this.target, f.rel));
-      out.push({ path: f.rel, bytes: f.size, sha256 });
+      hashes.set(f.rel, sha256 ?? (await sha256File(at(this.target, f.rel), f.size)));
       done += f.size;
       onBytes(done, total);
-    }
+    });
+    const out: SnapshotFile[] = files.map((f) => ({ path: f.rel, bytes: f.size, sha256: hashes.get(f.rel)! }));
     const method = [...this.placed.values()].every((p) => p.how === 'link') ? 'link' : 'copy';
     return { key: this.key, source: this.source, method, bytes: total, files: out };
   }
@@ -181,26 +230,21 @@ export class SnapshotWriter {
  * SHA-256, nothing else there. Returns the problems found (empty when intact).
  */
 export async function checkSnapshot(root: string, snapshot: DirectorySnapshot, onBytes: (bytes: number) => void): Promise<string[]> {
-  const problems: string[] = [];
   const { files, others } = await listFiles(root);
   const present = new Map(files.map((f) => [f.rel, f]));
-  const expected = new Set<string>();
-  for (const f of snapshot.files) {
-    const name = `${snapshot.key}/${f.path}`;
-    if (!safeRelative(f.path)) {
-      problems.push(`${name}: 不正なパス / invalid path`);
-      continue;
-    }
-    expected.add(f.path);
-    const found = present.get(f.path);
-    if (!found) problems.push(`${name}: ファイルがありません / missing`);
-    else if (found.size !== f.bytes) problems.push(`${name}: サイズ不一致 / size ${found.size}, expected ${f.bytes}`);
-    else if ((await sha256File(at(root, f.path))) !== f.sha256) problems.push(`${name}: チェックサム不一致 / checksum mismatch`);
+  const expected = new Set(snapshot.files.map((f) => f.path));
+  const found: Array<{ rel: string; problem: string }> = [];
+  await eachLimited(snapshot.files, async (f) => {
+    const here = present.get(f.path);
+    if (!safeRelative(f.path)) found.push({ rel: f.path, problem: '不正なパス / invalid path' });
+    else if (!here) found.push({ rel: f.path, problem: 'ファイルがありません / missing' });
+    else if (here.size !== f.bytes) found.push({ rel: f.path, problem: `サイズ不一致 / size ${here.size}, expected ${f.bytes}` });
+    else if ((await sha256File(at(root, f.path), f.bytes)) !== f.sha256) found.push({ rel: f.path, problem: 'チェックサム不一致 / checksum mismatch' });
     onBytes(f.bytes);
-  }
-  for (const f of files) if (!expected.has(f.rel)) problems.push(`${snapshot.key}/${f.rel}: 一覧にないファイル / not in the manifest`);
-  for (const o of others) problems.push(`${snapshot.key}/${o}: 通常のファイルではありません / not a regular file`);
-  return problems;
+  });
+  for (const f of files) if (!expected.has(f.rel)) found.push({ rel: f.rel, problem: '一覧にないファイル / not in the manifest' });
+  for (const o of others) found.push({ rel: o, problem: '通常のファイルではありません / not a regular file' });
+  return found.sort(byRel).map((p) => `${snapshot.key}/${p.rel}: ${p.problem}`);
 }
 
 /**
@@ -210,24 +254,20 @@ export async function checkSnapshot(root: string, snapshot: DirectorySnapshot, o
 export async function stageSnapshot(snapshotRoot: string, snapshot: DirectorySnapshot, live: string, staging: string, onFile: () => void): Promise<void> {
   const mode = { link: true };
   await mkdir(staging, { recursive: true });
-  const made = new Set<string>();
-  for (const f of snapshot.files) {
+  const folder = folderMaker();
+  await eachLimited(snapshot.files, async (f) => {
     const dst = at(staging, f.path);
-    const folder = dirname(dst);
-    if (!made.has(folder)) {
-      await mkdir(folder, { recursive: true });
-      made.add(folder);
-    }
+    await folder(dirname(dst));
     const fromBackup = at(snapshotRoot, f.path);
     const current = at(live, f.path);
     const [cur, snap] = await Promise.all([lstat(current, { bigint: true }).catch(() => null), lstat(fromBackup, { bigint: true })]);
     let source = fromBackup;
     if (cur?.isFile() && Number(cur.size) === f.bytes) {
-      if ((cur.ino === snap.ino && cur.dev === snap.dev) || (await sha256File(current)) === f.sha256) source = current;
+      if ((cur.ino === snap.ino && cur.dev === snap.dev) || (await sha256File(current, f.bytes)) === f.sha256) source = current;
     }
     await place(source, dst, source === current ? { link: true } : mode);
     onFile();
-  }
+  });
 }
 
 /**
@@ -236,33 +276,25 @@ export async function stageSnapshot(snapshotRoot: string, snapshot: DirectorySna
  * added or changed after the backup. Returns how many files stayed.
  */
 export async function tidyAside(aside: string, restored: string): Promise<number> {
-  const { files, others } = await listFiles(aside);
+  const { files, others, folders } = await listFiles(aside);
   let kept = others.length;
-  for (const f of files) {
+  await eachLimited(files, async (f) => {
     const now = await lstat(at(restored, f.rel), { bigint: true }).catch(() => null);
     if (now && now.ino === f.ino && now.dev === f.dev) await unlink(at(aside, f.rel));
     else kept++;
+  });
+  // Deepest first; a folder still holding something refuses (ENOTEMPTY) and stays.
+  const ignore = () => undefined;
+  const byDepth = new Map<number, string[]>();
+  for (const f of folders) {
+    const depth = f.split(sep).length;
+    const list = byDepth.get(depth);
+    if (list) list.push(f);
+    else byDepth.set(depth, [f]);
   }
-  await removeEmptyFolders(aside);
+  for (const depth of [...byDepth.keys()].sort((a, b) => b - a)) await eachLimited(byDepth.get(depth)!, (f) => rmdir(f).catch(ignore));
+  await rmdir(aside).catch(ignore);
   return kept;
-}
-
-/** Removes empty folders bottom-up, `dir` itself included; returns whether `dir` is gone. */
-async function removeEmptyFolders(dir: string): Promise<boolean> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return false;
-  }
-  let left = 0;
-  for (const e of entries) {
-    if (e.isDirectory() && (await removeEmptyFolders(join(dir, e.name)))) continue;
-    left++;
-  }
-  if (left > 0) return false;
-  await rmdir(dir).catch(() => undefined);
-  return true;
 }
 
 /** Moves `from` to `to` when it exists; returns whether it did. */

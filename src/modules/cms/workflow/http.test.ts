@@ -21,9 +21,9 @@ describePlatform('CMS approval workflow over HTTP', { env: { RATE_LIMIT_LOGIN_PE
     const editor = await as(f.editor);
     expect((await editor.get('/admin/cms/workflow/routes')).status).toBe(403);
     expect((await editor.get(`/admin/cms/workflow/routes/new?site=${f.siteId}`)).status).toBe(403);
-    expect((await editor.get('/admin')).text).not.toContain('href="/admin/cms/workflow/routes"');
+    expect((await editor.get('/admin/cms')).text).not.toContain('href="/admin/cms/workflow/routes"');
     const admin = await as(f.admin1);
-    expect((await admin.get('/admin')).text).toContain('href="/admin/cms/workflow/routes"');
+    expect((await admin.get('/admin/cms')).text).toContain('href="/admin/cms/workflow/routes"');
     const list = await admin.get('/admin/cms/workflow/routes');
     expect(list.status).toBe(200);
     expect(list.text).toContain(`承認テスト`);
