@@ -123,22 +123,24 @@ const at = (root: string, rel: string) => join(root, ...rel.split('/'));
 
 const LINK_UNSUPPORTED = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 
-/**
- * Puts `src` at `dst` as a hard link, or copies it (reflink where the filesystem can) when a link
- * cannot be made. `mode.link` turns false after the first refusal so the rest do not retry.
- */
-async function place(src: string, dst: string, mode: { link: boolean }): Promise<'link' | 'copy'> {
-  if (mode.link) {
-    try {
-      await link(src, dst);
-      return 'link';
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? '';
-      // EMLINK: this one inode has too many links; the next may not.
-      if (LINK_UNSUPPORTED.has(code)) mode.link = false;
-      else if (code !== 'EMLINK') throw e;
-    }
+/** Hard-links `src` at `dst`; false when links cannot be made here (`mode.link` then turns false so the rest do not retry). */
+async function tryLink(src: string, dst: string, mode: { link: boolean }): Promise<boolean> {
+  if (!mode.link) return false;
+  try {
+    await link(src, dst);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    // EMLINK: this one inode has too many links; the next may not.
+    if (LINK_UNSUPPORTED.has(code)) mode.link = false;
+    else if (code !== 'EMLINK') throw e;
+    return false;
   }
+}
+
+/** Puts `src` at `dst` as a hard link, or a copy (reflink where the filesystem can) when a link cannot be made. */
+async function place(src: string, dst: string, mode: { link: boolean }): Promise<'link' | 'copy'> {
+  if (await tryLink(src, dst, mode)) return 'link';
   await copyFile(src, dst, constants.COPYFILE_FICLONE);
   return 'copy';
 }
@@ -162,7 +164,7 @@ export class SnapshotWriter {
   ) {}
 
   private async linkFromPrevious(f: FoundFile, dst: string): Promise<boolean> {
-    if (this.mode.link || !this.previousRoot) return false;
+    if (!this.previousRoot) return false;
     const prev = at(this.previousRoot, f.rel);
     const st = await lstat(prev).catch(() => null);
     if (!st?.isFile() || st.size !== f.size || f.mtimeMs > st.mtimeMs) return false;
@@ -189,7 +191,12 @@ export class SnapshotWriter {
       await folder(dirname(dst));
       try {
         if (before) await rm(dst, { force: true });
-        const how = !before && (await this.linkFromPrevious(f, dst)) ? 'copy' : await place(at(this.source, f.rel), dst, this.mode);
+        const src = at(this.source, f.rel);
+        let how: 'link' | 'copy' = 'link';
+        if (!(await tryLink(src, dst, this.mode))) {
+          how = 'copy';
+          if (before || !(await this.linkFromPrevious(f, dst))) await copyFile(src, dst, constants.COPYFILE_FICLONE);
+        }
         this.placed.set(f.rel, { how, size: f.size });
       } catch (e) {
         // Deleted between listing and linking: it is simply not in this backup.

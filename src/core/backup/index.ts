@@ -713,6 +713,7 @@ export class BackupService {
         if (!(await renameIfPresent(plan.live, plan.aside))) plan.aside = null;
         swapped.push(plan);
         await rename(plan.staging, plan.live);
+        plan.swappedIn = true;
       }
       const dbReport = plans.length ? scaled(report, staged, 100) : report;
       if (this.handle.engine === 'sqlite') await this.restoreSqlite(path, dbReport);
@@ -727,13 +728,16 @@ export class BackupService {
     for (const plan of plans) {
       let asideFiles = 0;
       if (plan.aside) {
-        asideFiles = await tidyAside(plan.aside, plan.live).catch((err: unknown) => {
+        try {
+          asideFiles = await tidyAside(plan.aside, plan.live);
+          if (asideFiles === 0) plan.aside = null;
+        } catch (err) {
+          // The restore itself is done; only the leftovers folder is bigger than it needs to be.
           this.log.warn({ err, dir: plan.aside }, 'could not tidy the moved-aside directory');
-          return -1;
-        });
-        if (asideFiles === 0) plan.aside = null;
+          warnings.push(`${plan.aside} を整理できませんでした（中身は復元前の ${plan.key} 全体です） / could not tidy ${plan.aside}: it holds the whole ${plan.key} directory as it was before the restore`);
+        }
       }
-      directories.push({ key: plan.key, path: plan.live, files: plan.snapshot.files.length, asideDir: plan.aside, asideFiles: Math.max(0, asideFiles) });
+      directories.push({ key: plan.key, path: plan.live, files: plan.snapshot.files.length, asideDir: plan.aside, asideFiles });
     }
     report(100);
     this.log.warn({ file: path, engine: this.handle.engine, directories }, 'restore finished');
@@ -745,7 +749,7 @@ export class BackupService {
     const warnings: string[] = [];
     const parsed = manifest?.directories === undefined ? null : snapshotsSchema.safeParse(manifest.directories);
     const snapshots = parsed?.success ? parsed.data : null;
-    const plans: Array<{ key: string; live: string; snapshot: DirectorySnapshot; snapshotRoot: string; staging: string; aside: string | null }> = [];
+    const plans: Array<{ key: string; live: string; snapshot: DirectorySnapshot; snapshotRoot: string; staging: string; aside: string | null; swappedIn: boolean }> = [];
     if (!snapshots) {
       if (this.dirs.length) {
         warnings.push(
@@ -762,7 +766,7 @@ export class BackupService {
         continue;
       }
       const staging = join(dirname(d.path), `.${basename(d.path)}.restore-${randomBytes(6).toString('hex')}.tmp`);
-      plans.push({ key: d.key, live: d.path, snapshot, snapshotRoot: join(`${path}.files`, d.key), staging, aside: null });
+      plans.push({ key: d.key, live: d.path, snapshot, snapshotRoot: join(`${path}.files`, d.key), staging, aside: null, swappedIn: false });
     }
     for (const s of snapshots) {
       if (!this.dirs.some((d) => d.key === s.key)) {
@@ -781,10 +785,10 @@ export class BackupService {
   }
 
   /** Puts directories back as they were before a restore that failed (renames only). */
-  private async undoSwaps(plans: Array<{ live: string; staging: string; aside: string | null }>): Promise<void> {
+  private async undoSwaps(plans: Array<{ live: string; staging: string; aside: string | null; swappedIn: boolean }>): Promise<void> {
     for (const plan of plans) {
       try {
-        await renameIfPresent(plan.live, plan.staging);
+        if (plan.swappedIn) await rename(plan.live, plan.staging);
         if (plan.aside) await rename(plan.aside, plan.live);
       } catch (err) {
         this.log.error({ err, dir: plan.live, aside: plan.aside }, 'could not put the directory back after a failed restore');
@@ -931,7 +935,7 @@ export function backupJob(
     async handler() {
       const info = await service.backup({ reason: 'daily' });
       const pruned = await service.prune();
-      return { file: basename(info.file), bytes: info.bytes, sha256: info.sha256, pruned: pruned.map((f) => basename(f)) };
+      return { file: basename(info.file), bytes: info.bytes, sha256: info.sha256, directories: info.directories, pruned: pruned.map((f) => basename(f)) };
     },
   };
 }
