@@ -1,3 +1,4 @@
+import { jsonForScript } from '../../../core/ui/json-script.js';
 /**
  * The spot map of a site (`<prefix>/map/`, C-2-6): a GET form (category, free word), the matching
  * spots as a text table (name, address, category, link) that works without JavaScript and is the
@@ -32,18 +33,6 @@ export interface MapSpot {
   address: string;
 }
 
-/**
- * JSON for a `<script type="application/json">` block: `<` (and `>`, `&`, U+2028/2029) escaped,
- * so no title can close the element or start markup. JSON.parse reads it back unchanged.
- */
-export function jsonForScript(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/</g, '\\u003c')
-    .replace(/>/g, '\\u003e')
-    .replace(/&/g, '\\u0026')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
-}
 
 /** NFKC, lower case, no spaces: 全角・半角 and case do not matter in the free-word filter. */
 const fold = (s: string) => s.normalize('NFKC').toLowerCase().replace(/\s+/g, '');
@@ -128,3 +117,5 @@ export async function mapPage(c: Context<AppEnv>, p: Platform, _cms: CmsServices
   c.set('cspSources', { ...sources, img: [...(sources.img ?? []), TILE_HOST] });
   return sendWithEtag(c, html, 'text/html; charset=utf-8');
 }
+
+export { jsonForScript };

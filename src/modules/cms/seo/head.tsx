@@ -1,3 +1,4 @@
+import { JsonLd, jsonForScript } from '../../../core/ui/json-script.js';
 /**
  * What the SEO feature puts on public pages: the head (description, canonical, OGP, X card,
  * JSON-LD, noindex), the share links after the body, and GA4 on every page of a site that has a
@@ -16,22 +17,7 @@ import type { Site } from '../sites.js';
 
 const DESCRIPTION_CHARS = 120;
 
-/**
- * JSON that is safe inside `<script>`: `<`, `>`, `&` and the JavaScript line separators are
- * written as \u escapes, so a title holding `</script>` cannot end the element.
- */
-export function jsonForScript(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/</g, '\\u003c')
-    .replace(/>/g, '\\u003e')
-    .replace(/&/g, '\\u0026')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
-}
 
-function JsonLd(props: { data: unknown }) {
-  return <script type="application/ld+json">{raw(jsonForScript(props.data))}</script>;
-}
 
 /** The first image of a sanitised body (its src), if any. */
 export function firstImage(html: string): string | null {

@@ -1,4 +1,4 @@
-import { raw } from 'hono/html';
+import { jsonForScript, JsonLd } from '../../../core/ui/json-script.js';
 import { embedUrl } from '../content/index.js';
 import type { PublicPageContext } from '../parts.js';
 import type { CategoryRecord } from './categories.js';
@@ -250,22 +250,8 @@ export function ContactBlock(props: { contact: DepartmentContact }) {
 
 // ---------------------------------------------------------------- JSON-LD
 
-/**
- * JSON for a `<script type="application/ld+json">`: `<`, `>` and `&` as \u escapes so no text in
- * the data can close the script element or open a comment, U+2028/2029 escaped too.
- */
-export function jsonForScript(data: unknown): string {
-  return JSON.stringify(data)
-    .replace(/</g, '\\u003c')
-    .replace(/>/g, '\\u003e')
-    .replace(/&/g, '\\u0026')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
-}
+export { jsonForScript, JsonLd };
 
-export function JsonLd(props: { data: unknown; nonce: string }) {
-  return <script type="application/ld+json" nonce={props.nonce}>{raw(jsonForScript(props.data))}</script>;
-}
 
 const SCHEMA_DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
