@@ -88,6 +88,7 @@ export function createHttpApp(deps: HttpDeps): Hono<AppEnv> {
     const requestId = incoming && /^[A-Za-z0-9_.-]{8,64}$/.test(incoming) ? incoming : randomUUID();
     const started = performance.now();
     c.set('requestId', requestId);
+    c.set('baseUrl', config.BASE_URL);
     c.set('log', log.child({ requestId }));
     c.set('nonce', randomBytes(16).toString('base64'));
     c.set('session', null);

@@ -15,6 +15,8 @@ export interface SessionInfo {
 export type AppEnv = {
   Variables: {
     requestId: string;
+    /** The installation's public URL (BASE_URL): absolute links never trust the Host header. */
+    baseUrl: string;
     log: Logger;
     /** Nonce for the Content-Security-Policy; put on every inline <script>. */
     nonce: string;

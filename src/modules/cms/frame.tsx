@@ -105,23 +105,21 @@ export function SiteHeader(props: { site: Site; q?: string }) {
 }
 
 /**
- * Scheme and host of the request as the visitor sees it. The Host header already chose this site
- * (a host-bound site is only reached by its own host); a TLS-terminating proxy tells us the scheme.
+ * The installation's public origin, from BASE_URL. Never from the Host or X-Forwarded-Proto
+ * headers: a page rendered for one request is cached and served to everyone, so a forged Host
+ * would otherwise plant its domain in canonical URLs, OGP and feeds for every visitor.
  */
 export function requestOrigin(c: Context<AppEnv>): string {
-  const url = new URL(c.req.url);
-  const forwarded = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
-  const scheme = forwarded === 'https' || forwarded === 'http' ? forwarded : url.protocol.replace(/:$/, '');
-  return `${scheme}://${url.host}`;
+  return new URL(c.get('baseUrl')).origin;
 }
 
 /**
  * The origin pages of a site are addressed by in canonical URLs, OGP and sitemaps: the site's own
- * host when it has one (with the scheme the visitor used), else the request's origin.
+ * host when it has one (with BASE_URL's scheme), else the installation's origin.
  */
 export function siteOrigin(c: Context<AppEnv>, site: Site): string {
-  const origin = requestOrigin(c);
-  return site.host ? `${origin.slice(0, origin.indexOf('://'))}://${site.host}` : origin;
+  const base = new URL(c.get('baseUrl'));
+  return site.host ? `${base.protocol}//${site.host}` : base.origin;
 }
 
 /**

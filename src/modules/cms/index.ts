@@ -39,7 +39,7 @@ const services = new WeakMap<Platform, CmsServices>();
 export function cmsOf(p: Platform): CmsServices {
   let s = services.get(p);
   if (!s) {
-    const sites = new SiteService({ db: p.db, audit: p.audit });
+    const sites = new SiteService({ db: p.db, audit: p.audit, canAccess: (actor, orgId) => p.organizations.canAccess(actor, orgId) });
     const search = new SearchIndex({ db: p.db, engine: p.database.engine });
     const parts = new CmsParts();
     const pages = new PageService({ db: p.db, audit: p.audit, search, publishHooks: parts.publishHooks });

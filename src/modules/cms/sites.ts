@@ -171,7 +171,7 @@ export class SiteService {
   private cache: { at: number; sites: Site[] } | null = null;
   private readonly listeners: Array<(siteId: number) => void | Promise<void>> = [];
 
-  constructor(private readonly deps: { db: Db; audit: AuditService }) {}
+  constructor(private readonly deps: { db: Db; audit: AuditService; canAccess?: (actor: Actor, organizationId: number | null) => Promise<boolean> }) {}
 
   async all(): Promise<Site[]> {
     // Every public request resolves its site; a short cache keeps that off the database.
@@ -219,10 +219,25 @@ export class SiteService {
     return (await this.all()).filter((s) => s.host && (s.host === h || s.host === h.replace(/:\d+$/, ''))).sort((a, b) => a.pathPrefix.length - b.pathPrefix.length);
   }
 
-  /** Two sites may not answer the same host and prefix (the second could never be reached). */
-  private async assertAddressFree(host: string | null, prefix: string, exceptId: number | null): Promise<void> {
-    const clash = (await this.all()).find((s) => s.id !== exceptId && (s.host ?? null) === host && s.pathPrefix === prefix);
+  /**
+   * Two sites may not answer the same host and prefix (the second could never be reached). And
+   * staff who do not manage every organisation may not place a site inside or above the address
+   * of a site they cannot manage: the longest prefix wins, so `/kurashi` on another town's host
+   * would take over that town's pages.
+   */
+  private async assertAddressFree(actor: Actor | null, host: string | null, prefix: string, exceptId: number | null): Promise<void> {
+    const others = (await this.all()).filter((s) => s.id !== exceptId && (s.host ?? null) === host);
+    const clash = others.find((s) => s.pathPrefix === prefix);
     if (clash) throw new InputError(prefix || !host ? { pathPrefix: `このホスト名とパスは既にサイト「${clash.name}」が使っています。` } : { host: `このホスト名は既にサイト「${clash.name}」が使っています。` });
+    if (!actor || actor.allOrganizations) return;
+    const nests = (a: string, b: string) => a === '' || b === '' || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+    // A site bound to a host also hides every host-less site from requests to that host.
+    const shadowed = host === null ? [] : (await this.all()).filter((s) => s.id !== exceptId && s.host === null);
+    for (const s of [...others.filter((o) => nests(o.pathPrefix, prefix)), ...shadowed]) {
+      if (!this.deps.canAccess || !(await this.deps.canAccess(actor, s.organizationId))) {
+        throw new InputError({ pathPrefix: `このアドレスは管理できないサイト「${s.name}」のアドレスと重なります。別のホスト名かパスにしてください。` });
+      }
+    }
   }
 
   /** Creates a site with its root folder (the top page). */
@@ -231,7 +246,7 @@ export class SiteService {
     if (!parsed.success) throw new InputError(siteErrors(parsed.error));
     const d = parsed.data;
     this.invalidate();
-    await this.assertAddressFree(d.host || null, d.pathPrefix ?? '', null);
+    await this.assertAddressFree(actor, d.host || null, d.pathPrefix ?? '', null);
     try {
       const id = await this.deps.db.transaction().execute(async (tx) => {
         const at = nowIso();
@@ -277,7 +292,7 @@ export class SiteService {
     const d = parsed.data;
     const host = d.host || null;
     const prefix = d.pathPrefix ?? '';
-    await this.assertAddressFree(host, prefix, id);
+    if (host !== before.host || prefix !== before.pathPrefix) await this.assertAddressFree(actor, host, prefix, id);
     const after = { name: d.name, nameEn: d.nameEn || null, host, pathPrefix: prefix, organizationId: d.organizationId ?? null, settings: d.settings as SiteSettings };
     const changed = [
       ...(['name', 'nameEn', 'host', 'pathPrefix', 'organizationId'] as const).filter((k) => before[k] !== after[k]),

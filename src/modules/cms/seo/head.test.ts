@@ -65,6 +65,16 @@ describePlatform('CMS SEO head, share links, GA4 and robots.txt', { modules: [..
     });
   });
 
+  it('a forged Host or X-Forwarded-Proto cannot plant its domain in the cached page everyone gets', async () => {
+    const base = tp().baseUrl;
+    const forged = await getWithHost(base, `${prefix}/kurashi/gomi`, 'evil.example', { 'x-forwarded-proto': 'https', 'cache-control': 'no-cache' });
+    expect(forged.status).toBe(200);
+    expect(forged.text).not.toContain('evil.example');
+    const next = await new HttpClient(base).get(`${prefix}/kurashi/gomi`);
+    expect(next.text).not.toContain('evil.example');
+    expect(links(next.text).get('canonical')).toBe(`${base}${prefix}/kurashi/gomi`);
+  });
+
   it('puts description, canonical, OGP and X card tags in the head with absolute addresses', async () => {
     const base = tp().baseUrl;
     const res = await new HttpClient(base).get(`${prefix}/kurashi/gomi`);
@@ -261,9 +271,10 @@ describePlatform('CMS SEO head, share links, GA4 and robots.txt', { modules: [..
     expect(robots.status).toBe(200);
     expect(robots.text).toContain(`Sitemap: http://${host}/portal/sitemap.xml\n`);
     expect(robots.text.startsWith('User-agent: *\nDisallow: /admin/\nDisallow: /preview/\nDisallow: /portal/preview/\n')).toBe(true);
+    // The scheme is BASE_URL's: a forwarded header could be forged, and the page is cached for everyone.
     const about = await getWithHost(tp().baseUrl, '/portal/about', host, { 'x-forwarded-proto': 'https' });
     expect(about.status).toBe(200);
-    expect(links(about.text).get('canonical')).toBe(`https://${host}/portal/about`);
+    expect(links(about.text).get('canonical')).toBe(`http://${host}/portal/about`);
     // The sitemap on that host names that host.
     const xml = await getWithHost(tp().baseUrl, '/portal/sitemap.xml', host);
     expect(xml.text).toContain(`<loc>http://${host}/portal/about</loc>`);

@@ -246,6 +246,16 @@ describePlatform('CMS site settings screen', { env: { RATE_LIMIT_LOGIN_PER_MINUT
     await c2.get('/admin/cms/sites');
     expect((await c2.post(`/admin/cms/sites/${siteId}`, { name: '乗っ取り' })).status).toBe(404);
     expect((await cmsOf(p).sites.get(siteId))!.name).toBe('設定テスト市');
+    // Nor place its own site inside another town's address (the longest prefix would win) or bind
+    // a host that would hide the other town's host-less site.
+    await c2.get('/admin/cms/sites/new');
+    const inside = await c2.post('/admin/cms/sites', { key: 'nottori', name: '乗っ取り市', host: '', pathPrefix: `${prefix}/kurashi`, organizationId: String(otherOrg) });
+    expect(inside.status).toBe(422);
+    expect(inside.text).toContain('管理できないサイト「設定テスト市」のアドレスと重なります');
+    const shadow = await c2.post('/admin/cms/sites', { key: 'nottori', name: '乗っ取り市', host: new URL(tp().baseUrl).host, pathPrefix: '/sites/nottori', organizationId: String(otherOrg) });
+    expect(shadow.status).toBe(422);
+    expect((await cmsOf(p).sites.all()).some((s) => s.key === 'nottori')).toBe(false);
+    expect((await new HttpClient(tp().baseUrl).get(`${prefix}/info`)).text).toContain('お知らせ');
 
     const editor = await createStaff(p, { roles: ['editor'], organizationId: orgId });
     const c3 = new HttpClient(tp().baseUrl);

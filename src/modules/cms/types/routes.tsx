@@ -1,3 +1,4 @@
+import { siteOrigin } from '../frame.js';
 import type { Context, Hono } from 'hono';
 import { requestMeta } from '../../../core/http/app.js';
 import { renderError } from '../../../core/http/errors.js';
@@ -331,9 +332,9 @@ export function mountTypesRoutes(app: Hono<AppEnv>, p: Platform, cms: CmsService
     const fields = JSON.parse(found.version.fields || '{}') as Record<string, unknown>;
     const ev = eventFields(fields);
     if (!ev) return next();
-    const url = new URL(c.req.url);
-    const forwarded = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim();
-    const pageUrl = `${forwarded === 'https' || forwarded === 'http' ? forwarded : url.protocol.replace(/:$/, '')}://${url.host}${site.pathPrefix}${found.node.path}`;
+    const origin = siteOrigin(c, site);
+    const url = new URL(origin);
+    const pageUrl = `${origin}${site.pathPrefix}${found.node.path}`;
     const body = eventCalendar({
       uid: `cms-${site.key}-${found.node.id}@${url.hostname}`,
       title: found.version.title,
