@@ -67,6 +67,10 @@ describePlatform('CMS pages on the public site', {}, (tp) => {
     expect((await client.get('/sites/testcity/kurashi/gomi', { 'if-none-match': etag })).status).toBe(304);
   });
 
+  it('a malformed %-escape in the address is a 404, not a server error', async () => {
+    for (const path of ['/%', '/sites/testcity/%E3%81', '/sites/testcity/kurashi/%zz']) expect((await fetch(new URL(path, tp().baseUrl))).status, path).toBe(404);
+  });
+
   it('public pages, search, sitemap and error pages set no cookie (shared caches may keep them; residents are not tracked)', async () => {
     for (const path of ['/sites/testcity/', '/sites/testcity/kurashi/gomi', '/sites/testcity/search?q=ごみ', '/sites/testcity/sitemap', '/sites/testcity/no-such-page']) {
       const res = await fetch(new URL(path, tp().baseUrl));

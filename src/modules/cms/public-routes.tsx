@@ -140,7 +140,13 @@ export function mountPublicRoutes(app: Hono<AppEnv>, cms: CmsServices) {
       const bound = await cms.sites.boundTo(host);
       if (bound.length) return robotsRoute(c, bound);
     }
-    const resolved = await cms.sites.resolve(host, decodeURIComponent(c.req.path));
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(c.req.path);
+    } catch {
+      return next(); // a malformed %-escape names no page: 404, not 500
+    }
+    const resolved = await cms.sites.resolve(host, decoded);
     if (!resolved) return next();
     const { site, path } = resolved;
     if (path === '/search') return searchPage(c, site, cms.search);

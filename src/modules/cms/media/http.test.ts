@@ -224,6 +224,24 @@ describePlatform(
       await cms.pages.publish(systemActor(p), pageId, meta);
     });
 
+    it('a preview link signs only files the page’s own organisation may show: a draft naming another department’s file cannot hand it out', async () => {
+      const p = tp().platform;
+      const cms = cmsOf(p);
+      const { historyOf } = await import('../history/services.js');
+      const body = `<p><img src="/media/${imageId}/original/x.jpg" alt="桜"></p>`;
+      const foreignOrg = await createOrganization(p, { name: 'よその課' });
+      const foreign = await cms.pages.create(systemActor(p), { siteId, parentId: folderId, kind: 'page', slug: 'foreign-draft', title: 'よその下書き', body, organizationId: foreignOrg }, meta);
+      const own = await cms.pages.create(systemActor(p), { siteId, parentId: folderId, kind: 'page', slug: 'own-draft', title: '自分の下書き', body, organizationId: orgId }, meta);
+      const link = async (id: number) => (await historyOf(p).previews.create(systemActor(p), await cms.pages.node(id), 24, meta)).token;
+      const foreignHtml = (await new HttpClient(tp().baseUrl).get(`/preview/${await link(foreign)}`)).text;
+      expect(foreignHtml).toContain('よその下書き');
+      expect(foreignHtml).not.toContain('sig=');
+      const ownHtml = (await new HttpClient(tp().baseUrl).get(`/preview/${await link(own)}`)).text;
+      expect(ownHtml).toContain('sig=');
+      // The drafts stop naming the file, so the where-used figures of the next tests stay theirs.
+      for (const id of [foreign, own]) await cms.pages.saveDraft(systemActor(p), id, { title: '下書き', body: '<p>なし</p>' }, meta);
+    });
+
     it('documents: PDF inline with byte ranges, Word as a download; a link in a page passes the accessibility checker', async () => {
       const p = tp().platform;
       const cms = cmsOf(p);

@@ -56,8 +56,13 @@ function install(cms: CmsServices, p: Platform): void {
     const ids = renderableIds(html);
     if (!ids.length) return html;
     const files = new Map((await service.forSite(ctx.site.id, ids)).map((m) => [m.id, m]));
-    // A preview shows a page that may not be public yet, possibly to someone not signed in: its files get signed addresses.
-    return renderMediaInBody(html, ctx.prefix, files, ctx.preview ? (id) => signer.query(id) : undefined);
+    if (!ctx.preview) return renderMediaInBody(html, ctx.prefix, files);
+    // A preview shows a page that may not be public yet, possibly to someone not signed in: its
+    // files get signed addresses — only files the page's organisation may show, as on the public
+    // site, so a draft naming another department's file cannot hand it out through a preview link.
+    const mayShow = new Set<number>();
+    for (const m of files.values()) if (await service.orgsRelated(ctx.node.organization_id, m.organization_id)) mayShow.add(m.id);
+    return renderMediaInBody(html, ctx.prefix, files, (id) => (mayShow.has(id) ? signer.query(id) : ''));
   });
 
   cms.parts.addEditor({

@@ -362,7 +362,8 @@ export class MediaService {
 
   // ---- public access --------------------------------------------------------------------------
 
-  private async orgsRelated(a: number | null, b: number | null): Promise<boolean> {
+  /** Whether a page of organisation `a` may show a file of organisation `b` (same, above or below). */
+  async orgsRelated(a: number | null, b: number | null): Promise<boolean> {
     if (a === null || b === null || a === b) return true;
     const orgs = this.deps.organizations;
     return (await orgs.subtree(a)).has(b) || (await orgs.subtree(b)).has(a);
