@@ -6,7 +6,8 @@ import { InputError } from '../../core/errors.js';
 import { AdminLayout } from '../../core/ui/layout.js';
 import { viewOf } from '../../core/ui/view.js';
 import { Csrf, ErrorSummary, Notice, type FieldErrors } from '../../core/ui/forms.js';
-import { requirePermission } from '../admin/guards.js';
+import { actorOf, requirePermission } from '../admin/guards.js';
+import { renderError } from '../../core/http/errors.js';
 import { FORMS_POSTAL } from './permissions.js';
 import { formsOf } from './services.js';
 
@@ -51,6 +52,8 @@ export function mountPostalAdminRoutes(app: Hono<AppEnv>, p: Platform) {
   });
 
   app.post('/admin/forms/postal', guard, async (c) => {
+    // The postal table serves every organisation's forms: only installation-wide staff replace it.
+    if (!actorOf(c).allOrganizations) return renderError(c, 403, 'error.forbidden');
     const body = await c.req.parseBody();
     const file = body.file;
     if (!file || typeof file === 'string' || file.size === 0) return c.html(await page(c, { errors: { file: 'CSVファイルを選んでください。' } }), 422);

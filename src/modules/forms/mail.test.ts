@@ -44,7 +44,14 @@ describePlatform('forms: postal code data and survey results', { env: { RATE_LIM
   it('an administrator imports KEN_ALL on the admin screen (audited); a file that is not KEN_ALL changes nothing', async () => {
     const p = tp().platform;
     const { postal } = formsOf(p);
-    const staff = await createStaff(p, { roles: ['site_admin'] });
+    // The table serves every organisation's forms: a municipality's site administrator may not replace it.
+    const scoped = new HttpClient(tp().baseUrl);
+    const { createOrganization } = await import('../../../test/helpers/platform.js');
+    const town = await createStaff(p, { roles: ['site_admin'], organizationId: await createOrganization(p, { name: '郵便テスト町' }) });
+    await scoped.login(town.loginId, town.password);
+    await scoped.get('/admin/forms/postal');
+    expect((await scoped.post('/admin/forms/postal', {})).status).toBe(403);
+    const staff = await createStaff(p, { roles: ['system_admin'] });
     const client = new HttpClient(tp().baseUrl);
     await client.login(staff.loginId, staff.password);
     const page = await client.get('/admin/forms/postal');

@@ -304,4 +304,22 @@ describePlatform('CMS page lifecycle over HTTP', { env: { RATE_LIMIT_LOGIN_PER_M
     expect(csv.text).toContain('cms.trash');
     expect(csv.text).not.toContain('B市');
   });
+
+  it('a folder holding another organisation’s page cannot be trashed or purged by staff who cannot reach that page', async () => {
+    const p = tp().platform;
+    const cms = cmsOf(p);
+    const folder = await cms.pages.create(systemActor(p), { siteId: siteA, parentId: rootA, kind: 'folder', slug: 'mixed', title: '混在フォルダ', organizationId: orgA }, meta);
+    const theirs = await cms.pages.create(systemActor(p), { siteId: siteA, parentId: folder, kind: 'page', slug: 'theirs', title: 'B市のページ', body: '<p>B</p>', organizationId: orgB }, meta);
+    const approver = await as('approver');
+    await approver.get(`/admin/cms/nodes/${folder}/trash`);
+    const refused = await approver.post(`/admin/cms/nodes/${folder}/trash`, {});
+    expect(refused.status).toBe(403);
+    expect(refused.text).toContain('管理できない組織のページが含まれています');
+    expect((await cms.pages.node(theirs)).status).not.toBe('trashed');
+    // Trashed by someone who reaches both, it still cannot be purged or restored by the approver.
+    await cms.pages.trash(systemActor(p), folder, meta);
+    await approver.get(`/admin/cms/sites/${siteA}/trash`);
+    expect((await approver.post(`/admin/cms/trash/${folder}/purge`, {})).status).toBe(403);
+    expect((await cms.pages.node(theirs)).status).toBe('trashed');
+  });
 });

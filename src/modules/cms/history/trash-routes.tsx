@@ -1,3 +1,4 @@
+import type { Actor } from '../../../core/permissions/index.js';
 import type { Context, Hono } from 'hono';
 import type { AppEnv } from '../../../core/http/types.js';
 import type { Platform } from '../../../core/platform.js';
@@ -28,6 +29,15 @@ export function mountTrashRoutes(app: Hono<AppEnv>, p: Platform, cms: CmsService
 
   /** Nodes of the subtree that are live on the public site: taking them down needs cms.publish. */
   const subtreeOf = async (node: CmsNode) => (await cms.pages.tree(node.site_id)).filter((n) => n.path.startsWith(node.path) && (n.path === node.path || node.kind === 'folder'));
+
+  /** Whether some node under a folder (trashed or not) belongs to an organisation the actor cannot reach. */
+  const holdsForeign = async (actor: Actor, node: CmsNode): Promise<boolean> => {
+    if (node.kind !== 'folder') return false;
+    const below = await p.db.selectFrom('cms_nodes').selectAll().where('site_id', '=', node.site_id).where('path', 'like', `${node.path}%`).execute();
+    for (const n of below) if (!(await mayTouchNode(p, actor, n))) return true;
+    return false;
+  };
+  const FOREIGN = 'このフォルダには、あなたが管理できない組織のページが含まれています。そのページの担当組織か、全体の管理者に依頼してください。';
 
   const confirmPage = async (c: Context<AppEnv>, node: CmsNode, error?: string, status: 200 | 403 | 409 | 422 = 200) => {
     const v = viewOf(c);
@@ -64,6 +74,7 @@ export function mountTrashRoutes(app: Hono<AppEnv>, p: Platform, cms: CmsService
     if (!node || node.status === 'trashed') return renderError(c, 404, 'error.notFound');
     const actor = actorOf(c);
     const subtree = await subtreeOf(node);
+    if (await holdsForeign(actor, node)) return confirmPage(c, node, FOREIGN, 403);
     if (subtree.some((n) => n.status === 'published') && !actor.permissions.has('cms.publish')) return confirmPage(c, node, '公開中のページを含むため、ごみ箱に移すには公開の権限が必要です。公開の権限を持つ職員に依頼してください。', 403);
     const foreign = [...(await locks.activeFor(subtree.map((n) => n.id))).values()].find((l) => l.userId !== actor.id);
     if (foreign) return confirmPage(c, node, `${foreign.userName}さんが編集中です（${jstClock(foreign.acquiredAt)} から）。編集が終わってからごみ箱に移してください。`, 409);
@@ -76,7 +87,7 @@ export function mountTrashRoutes(app: Hono<AppEnv>, p: Platform, cms: CmsService
     return c.redirect('/admin/cms?trashed=1', 303);
   });
 
-  const trashPage = async (c: Context<AppEnv>, siteId: number, opts: { notice?: string; error?: string; settingsErrors?: FieldErrors; days?: string } = {}, status: 200 | 409 | 422 = 200) => {
+  const trashPage = async (c: Context<AppEnv>, siteId: number, opts: { notice?: string; error?: string; settingsErrors?: FieldErrors; days?: string } = {}, status: 200 | 403 | 409 | 422 = 200) => {
     const site = await cms.sites.get(siteId);
     if (!site) return renderError(c, 404, 'error.notFound');
     const v = viewOf(c);
@@ -165,6 +176,7 @@ export function mountTrashRoutes(app: Hono<AppEnv>, p: Platform, cms: CmsService
   app.post('/admin/cms/trash/:id{[0-9]+}/restore', async (c) => {
     const node = await loadTrashed(c);
     if (!node) return renderError(c, 404, 'error.notFound');
+    if (await holdsForeign(actorOf(c), node)) return trashPage(c, node.site_id, { error: FOREIGN }, 403);
     try {
       await cms.pages.restoreFromTrash(actorOf(c), node.id, requestMeta(c));
       return c.redirect(`/admin/cms/sites/${node.site_id}/trash?restored=${node.id}`, 303);
@@ -177,6 +189,7 @@ export function mountTrashRoutes(app: Hono<AppEnv>, p: Platform, cms: CmsService
   app.post('/admin/cms/trash/:id{[0-9]+}/purge', requirePermission('cms.publish'), async (c) => {
     const node = await loadTrashed(c);
     if (!node) return renderError(c, 404, 'error.notFound');
+    if (await holdsForeign(actorOf(c), node)) return trashPage(c, node.site_id, { error: FOREIGN }, 403);
     try {
       const r = await cms.pages.purge(actorOf(c), node.id, requestMeta(c));
       return c.redirect(`/admin/cms/sites/${node.site_id}/trash?purged=${r.count}`, 303);
