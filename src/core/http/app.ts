@@ -88,7 +88,10 @@ export function createHttpApp(deps: HttpDeps): Hono<AppEnv> {
     const requestId = incoming && /^[A-Za-z0-9_.-]{8,64}$/.test(incoming) ? incoming : randomUUID();
     const started = performance.now();
     c.set('requestId', requestId);
-    c.set('baseUrl', config.BASE_URL);
+    // In-process requests (app.request, as export-static makes them) carry no socket and name their
+    // origin themselves; requests from the network always use BASE_URL, whatever Host they send.
+    const viaNetwork = (c.env as { incoming?: unknown } | undefined)?.incoming !== undefined;
+    c.set('baseUrl', viaNetwork ? config.BASE_URL : new URL(c.req.url).origin);
     c.set('log', log.child({ requestId }));
     c.set('nonce', randomBytes(16).toString('base64'));
     c.set('session', null);
