@@ -181,11 +181,11 @@ export class SnapshotWriter {
     const { files } = await listFiles(this.source);
     const folder = folderMaker();
     // A copy taken while the file was still being written is shorter; a link always sees the final bytes.
-    const todo = files.filter((f) => {
+    const notYetPlaced = files.filter((f) => {
       const before = this.placed.get(f.rel);
       return !before || (before.how === 'copy' && before.size !== f.size);
     });
-    await eachLimited(todo, async (f) => {
+    await eachLimited(notYetPlaced, async (f) => {
       const before = this.placed.get(f.rel);
       const dst = at(this.target, f.rel);
       await folder(dirname(dst));

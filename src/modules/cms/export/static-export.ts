@@ -288,6 +288,7 @@ export function fileFor(localPath: string, html: boolean): string | null {
   return segments.join('/');
 }
 
+/** The page left at an address the site redirects (e.g. `/kurashi` → `/kurashi/`): static hosts cannot send a 301. */
 function redirectStub(to: string): string {
   const href = escapeAttr(to);
   return `<!doctype html>\n<html lang="ja"><head><meta charset="utf-8"><title>移動しました</title><meta http-equiv="refresh" content="0; url=${href}"><link rel="canonical" href="${href}"></head><body><p><a href="${href}">${href}</a> に移動しました。</p></body></html>\n`;
